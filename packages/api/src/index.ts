@@ -1,0 +1,25 @@
+export type { LauncherDeps, LauncherLogger } from "./deps.ts";
+export { createObservationHub, type ObservationHub } from "./observation-hub.ts";
+export { createRateLimiter, RateLimitError, type RateLimiter } from "./rate-limit.ts";
+export { type AppRouter, appRouter } from "./root.ts";
+export {
+  type Access,
+  AccessSchema,
+  DestroyInputSchema,
+  type FollowInput,
+  FollowInputSchema,
+  InstanceIdSchema,
+  type PrepareInput,
+  PrepareInputSchema,
+  type PrepareOutput,
+  PrepareOutputSchema,
+  type Snapshot,
+  SnapshotSchema,
+  type TemplateList,
+  TemplateListSchema,
+  type TicketPayload,
+  TicketPayloadSchema,
+} from "./schemas.ts";
+export { generateInstanceId, generateSecret } from "./secrets.ts";
+export { TICKET_PURPOSE } from "./ticket.ts";
+export { createCallerFactory, type LauncherContext } from "./trpc.ts";

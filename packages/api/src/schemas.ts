@@ -1,0 +1,105 @@
+import { PHASES } from "@launcher/drivers";
+import { z } from "zod";
+
+/** An instance id: 128 random bits as 32 lowercase hex characters. */
+export const InstanceIdSchema = z.string().regex(/^[0-9a-f]{32}$/);
+/** A sealed ticket: base64url, at most 4,096 characters (checked again by crypto-token). */
+export const TicketSchema = z.string().min(1).max(4096);
+
+export const PhaseSchema = z.enum(PHASES);
+
+export const StepSchema = z.object({
+  key: z.string(),
+  label: z.string(),
+  state: z.enum(["pending", "running", "done", "failed", "skipped"]),
+  progress: z.number().min(0).max(1).optional(),
+  startedAt: z.number().optional(),
+  endedAt: z.number().optional(),
+});
+
+/** How to reach a ready instance. Only in `ready` snapshots; never stored by clients. */
+export const AccessSchema = z.object({
+  url: z.string().url(),
+  credentials: z.record(z.string(), z.string()),
+});
+
+/**
+ * One state of a launch. `version` grows monotonically and is the tracked event id
+ * (as a decimal string). Times are epoch milliseconds.
+ */
+export const SnapshotSchema = z.object({
+  id: InstanceIdSchema,
+  template: z.string(),
+  driver: z.string(),
+  /** When the launch was prepared (the ticket was issued). */
+  createdAt: z.number(),
+  version: z.number().int().nonnegative(),
+  phase: PhaseSchema,
+  steps: z.array(StepSchema),
+  logTail: z.array(z.string()),
+  message: z.string().optional(),
+  access: AccessSchema.optional(),
+  error: z.string().optional(),
+});
+
+export const AvailabilitySchema = z.object({
+  available: z.boolean(),
+  /** Why not (unavailable), or a detail such as the engine version. */
+  reason: z.string().optional(),
+});
+
+export const TemplateListSchema = z.object({
+  defaultTemplate: z.string(),
+  defaultDriver: z.string(),
+  drivers: z.array(z.object({ name: z.string() }).extend(AvailabilitySchema.shape)),
+  templates: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      description: z.string(),
+      credentials: z.array(z.string()),
+      drivers: z.array(z.object({ driver: z.string() }).extend(AvailabilitySchema.shape)),
+    }),
+  ),
+});
+
+export const PrepareInputSchema = z.object({
+  template: z.string().min(1).max(64),
+  driver: z.string().min(1).max(32).optional(),
+});
+export const PrepareOutputSchema = z.object({ id: InstanceIdSchema, ticket: TicketSchema });
+
+export const FollowInputSchema = z.object({
+  ticket: TicketSchema,
+  lastEventId: z
+    .string()
+    .regex(/^\d{1,15}$/)
+    .nullish(),
+});
+
+export const DestroyInputSchema = z.object({ ticket: TicketSchema });
+export const DestroyOutputSchema = z.object({
+  id: InstanceIdSchema,
+  phase: z.literal("destroyed"),
+});
+
+export const HealthSchema = z.object({ ok: z.literal(true), version: z.string() });
+
+/** What a ticket holds, sealed with purpose `launch`. */
+export const TicketPayloadSchema = z.object({
+  v: z.literal(1),
+  id: InstanceIdSchema,
+  template: z.string(),
+  driver: z.string(),
+  createdAt: z.number(),
+  /** Generated secrets by name (`password`, `token`). */
+  secrets: z.record(z.string(), z.string()),
+});
+
+export type Snapshot = z.infer<typeof SnapshotSchema>;
+export type Access = z.infer<typeof AccessSchema>;
+export type TemplateList = z.infer<typeof TemplateListSchema>;
+export type TicketPayload = z.infer<typeof TicketPayloadSchema>;
+export type PrepareInput = z.infer<typeof PrepareInputSchema>;
+export type PrepareOutput = z.infer<typeof PrepareOutputSchema>;
+export type FollowInput = z.infer<typeof FollowInputSchema>;

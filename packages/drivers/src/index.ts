@@ -1,0 +1,28 @@
+export {
+  type Availability,
+  type Driver,
+  DriverError,
+  type InstanceSpec,
+  isTerminal,
+  type Observation,
+  PHASES,
+  type Phase,
+  type SecretEnv,
+  type Step,
+  type StepState,
+  TERMINAL_PHASES,
+} from "./driver.ts";
+export { probeHealth } from "./health.ts";
+export { makeSteps, STEP_OF_PHASE, type StepKey, type StepMarks } from "./steps.ts";
+export {
+  type ContainerSpec,
+  ContainerSpecSchema,
+  fillPlaceholders,
+  type LocalSpec,
+  LocalSpecSchema,
+  type SecretDef,
+  SecretDefSchema,
+  type Template,
+  type TemplateInput,
+  TemplateSchema,
+} from "./template.ts";
