@@ -1,0 +1,58 @@
+// Phoenix decodes with Elixir's `Base.url_decode64(s, padding: false)`, which is more lenient
+// than our own tickets: correct `=` padding is accepted and unused trailing bits are ignored.
+// The same string therefore has several spellings here; that is Phoenix's rule, not ours.
+
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const VALUES = new Int8Array(128).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) VALUES[ALPHABET.charCodeAt(i)] = i;
+
+/** Decodes as Elixir 1.14 `Base.url_decode64(s, padding: false)` does; `null` where it errors. */
+export function decodeBase64Url(text: string): Uint8Array | null {
+  let end = text.length;
+  if (text.endsWith("==")) {
+    end -= 2;
+    if (end % 4 !== 2) return null;
+  } else if (text.endsWith("=")) {
+    end -= 1;
+    if (end % 4 !== 3) return null;
+  } else if (end % 4 === 1) {
+    return null;
+  }
+  const out = new Uint8Array(Math.floor((end * 3) / 4));
+  let acc = 0;
+  let bits = 0;
+  let o = 0;
+  for (let i = 0; i < end; i++) {
+    const code = text.charCodeAt(i);
+    const v = code < 128 ? (VALUES[code] as number) : -1;
+    if (v < 0) return null;
+    acc = ((acc << 6) | v) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+    }
+  }
+  return out;
+}
+
+/** base64url without padding, as Phoenix writes it. */
+export function encodeBase64Url(bytes: Uint8Array): string {
+  let out = "";
+  let i = 0;
+  for (; i + 3 <= bytes.length; i += 3) {
+    const n =
+      ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
+    out +=
+      ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const n = (bytes[i] as number) << 16;
+    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]!;
+  } else if (rest === 2) {
+    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8);
+    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]!;
+  }
+  return out;
+}
