@@ -26,11 +26,15 @@ export const LocalSpecSchema = z.object({
   /** A binary that must be on PATH for this template to run (`jupyter`). */
   requires: z.string().optional(),
   env: z.record(envName, z.string()).default({}),
+  /** Folders to create inside the instance's working directory `{dir}` before it starts. */
+  dirs: z.array(z.string().regex(/^[a-zA-Z0-9_.-]+$/)).default([]),
   healthPath,
   /** Path of the instance's base URL, ending in `/`. */
   urlPath: z.string().startsWith("/").endsWith("/").default("/"),
   /** Seconds to wait for the health check before the launch fails. */
   timeout: z.number().int().positive().default(120),
+  /** Seconds the app is held before it starts (test fixtures only). */
+  startDelay: z.number().nonnegative().max(600).default(0),
 });
 
 export const ContainerSpecSchema = z.object({

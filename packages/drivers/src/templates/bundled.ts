@@ -38,6 +38,7 @@ export const BUNDLED_TEMPLATES: TemplateInput[] = [
           "--NotebookApp.base_url=/{id}/",
           "--notebook-dir={dir}/notebooks",
         ],
+        dirs: ["home", "notebooks", "config", "data", "runtime"],
         env: {
           HOME: "{dir}/home",
           JUPYTER_CONFIG_DIR: "{dir}/config",

@@ -1,0 +1,1 @@
+export { createLocalDriver, type LocalDriverOptions, sweepTombstones } from "./local-driver.ts";

@@ -1,0 +1,129 @@
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Driver, Observation } from "../driver.ts";
+import { bundledTemplates } from "../templates/index.ts";
+import { createLocalDriver, sweepTombstones } from "./local-driver.ts";
+import { findProcesses } from "./proc.ts";
+
+const scratchpad = resolve(import.meta.dirname, "../../../../apps/scratchpad/dist/main.js");
+const template = bundledTemplates().find((t) => t.id === "scratchpad")!;
+const password = "local-driver-test-password-123";
+let stateDir = "";
+let workRoot = "";
+
+const newId = () => crypto.randomUUID().replaceAll("-", "");
+const makeDriver = () =>
+  createLocalDriver({ stateDir, workRoot, vars: { scratchpad }, pollMs: 50, stopGraceMs: 2000 });
+
+async function until(driver: Driver, id: string, phases: string[], ms = 20_000) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), ms);
+  const seen: Observation[] = [];
+  try {
+    for await (const o of driver.observe(id, controller.signal)) {
+      seen.push(o);
+      if (phases.includes(o.phase)) return { last: o, seen };
+    }
+    throw new Error(`no ${phases} within ${ms} ms; saw ${seen.map((o) => o.phase)}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+beforeAll(async () => {
+  stateDir = await mkdtemp(join(tmpdir(), "launcher-local-state-"));
+  workRoot = await mkdtemp(join(tmpdir(), "launcher-local-work-"));
+});
+afterAll(async () => {
+  await rm(stateDir, { recursive: true, force: true });
+  await rm(workRoot, { recursive: true, force: true });
+});
+
+describe("local driver", () => {
+  it("launches Scratchpad to ready, with the password only in its environment", async () => {
+    const driver = makeDriver();
+    const id = newId();
+    const first = await until(driver, id, ["preparing"]);
+    expect(first.last.version).toBe(0);
+    await driver.ensure(
+      { id, template, createdAt: Date.now() },
+      { SCRATCHPAD_PASSWORD: password },
+      new AbortController().signal,
+    );
+    const { last, seen } = await until(driver, id, ["ready", "failed"]);
+    expect(last.phase).toBe("ready");
+    expect(last.steps.every((s) => s.state === "done")).toBe(true);
+    const versions = seen.map((o) => o.version);
+    expect([...versions].sort((a, b) => a - b)).toEqual(versions);
+    const auth = (p: string) => ({ authorization: `Basic ${btoa(`u:${p}`)}` });
+    expect((await fetch(last.url!, { headers: auth(password) })).status).toBe(200);
+    expect((await fetch(last.url!, { headers: auth("wrong") })).status).toBe(401);
+    for (const name of await readdir(join(stateDir, "instances", id))) {
+      const text = await readFile(join(stateDir, "instances", id, name), "utf8");
+      expect(text).not.toContain(password);
+    }
+    await driver.destroy(id);
+    expect(await findProcesses(id)).toEqual([]);
+    const after = await until(driver, id, ["destroyed"]);
+    expect(after.last.phase).toBe("destroyed");
+    await driver.destroy(id); // idempotent
+  });
+
+  it("starts one instance when two drivers ensure the same id at once", async () => {
+    const id = newId();
+    const spec = { id, template, createdAt: Date.now() };
+    const env = { SCRATCHPAD_PASSWORD: password };
+    await Promise.all(
+      [makeDriver(), makeDriver(), makeDriver()].map((d) =>
+        d.ensure(spec, env, new AbortController().signal),
+      ),
+    );
+    const driver = makeDriver();
+    expect((await until(driver, id, ["ready", "failed"])).last.phase).toBe("ready");
+    expect(
+      await findProcesses(`launcher-monitor.mjs\u0000${join(stateDir, "instances", id)}`),
+    ).toHaveLength(1);
+    await driver.destroy(id);
+  });
+
+  it("never recreates a destroyed instance", async () => {
+    const driver = makeDriver();
+    const id = newId();
+    await driver.destroy(id);
+    await driver.ensure(
+      { id, template, createdAt: Date.now() },
+      { SCRATCHPAD_PASSWORD: password },
+      new AbortController().signal,
+    );
+    expect((await until(driver, id, ["destroyed", "ready"])).last.phase).toBe("destroyed");
+    expect(await sweepTombstones(stateDir, 0)).toBeGreaterThan(0);
+  });
+
+  it("fails clearly when the command exits", async () => {
+    const driver = makeDriver();
+    const id = newId();
+    // Scratchpad refuses to start without a password.
+    await driver.ensure({ id, template, createdAt: Date.now() }, {}, new AbortController().signal);
+    const { last } = await until(driver, id, ["ready", "failed"]);
+    expect(last.phase).toBe("failed");
+    expect(last.error).toMatch(/exited \(code 1\)/);
+    expect(last.logTail.join("\n")).toContain("SCRATCHPAD_PASSWORD must be set");
+    await driver.destroy(id);
+  });
+
+  it("says why a template cannot run here", async () => {
+    const driver = makeDriver();
+    const jupyter = bundledTemplates().find((t) => t.id === "jupyter")!;
+    const missing = {
+      ...jupyter,
+      drivers: { local: { ...jupyter.drivers.local!, requires: "no-such-binary-xyz" } },
+    };
+    expect(await driver.availableFor(missing)).toEqual({
+      available: false,
+      reason: "`no-such-binary-xyz` was not found on PATH",
+    });
+    expect((await driver.availableFor(template)).available).toBe(true);
+  });
+});
