@@ -1,0 +1,286 @@
+import { randomBytes } from "node:crypto";
+import { afterEach, describe, expect, it } from "vitest";
+import { DriverError, type InstanceSpec, isTerminal, type Observation } from "../driver.ts";
+import { type Template, TemplateSchema } from "../template.ts";
+import { type FakeFly, startFakeFly } from "./fake-fly.ts";
+import { createFlyDriver, FLY_TOMBSTONE_SECRET } from "./fly-driver.ts";
+
+const template: Template = TemplateSchema.parse({
+  id: "livebook",
+  name: "Livebook",
+  description: "test",
+  secrets: [
+    { name: "password", env: "LIVEBOOK_PASSWORD", length: 24 },
+    { name: "cookie", env: "LIVEBOOK_COOKIE", length: 32, credential: false },
+  ],
+  drivers: {
+    fly: {
+      image: "ghcr.io/livebook-dev/livebook:latest",
+      port: 8080,
+      env: { LIVEBOOK_PORT: "8080" },
+      healthPath: "/public/health",
+      guest: { cpus: 1, memoryMb: 1024 },
+    },
+  },
+});
+
+const secretEnv = () => ({
+  LIVEBOOK_PASSWORD: `pw-${randomBytes(12).toString("hex")}`,
+  LIVEBOOK_COOKIE: `ck-${randomBytes(12).toString("hex")}`,
+});
+const newSpec = (t: Template = template): InstanceSpec => ({
+  id: randomBytes(16).toString("hex"),
+  template: t,
+  createdAt: Date.now(),
+});
+
+let fake: FakeFly | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+const driverFor = (f: FakeFly, overrides: Partial<Parameters<typeof createFlyDriver>[0]> = {}) =>
+  createFlyDriver({
+    token: f.token,
+    org: "personal",
+    region: "fra",
+    apiUrl: f.url,
+    retry: { retries: 4, baseDelayMs: 1, maxDelayMs: 200 },
+    pollIntervalMs: 5,
+    waitTimeoutSeconds: 60,
+    ...overrides,
+  });
+
+/** Follows an instance until a terminal phase, failing the test after `ms`. */
+async function follow(
+  driver: ReturnType<typeof createFlyDriver>,
+  id: string,
+  ms = 5000,
+): Promise<Observation[]> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error("follow timed out")), ms);
+  const seen: Observation[] = [];
+  try {
+    for await (const observation of driver.observe(id, controller.signal)) {
+      seen.push(observation);
+      if (isTerminal(observation.phase)) break;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!seen.length || !isTerminal(seen.at(-1)!.phase)) throw new Error("no terminal phase seen");
+  return seen;
+}
+
+const machinePosts = (f: FakeFly) =>
+  f.requests.filter((r) => r.method === "POST" && /\/machines$/.test(r.url));
+
+describe("fly driver (contract-tested against a fake Machines API)", () => {
+  it("is unavailable without a token, and names why", async () => {
+    const driver = createFlyDriver({ org: "personal", region: "fra" });
+    expect(await driver.available()).toEqual({
+      available: false,
+      reason: "FLY_API_TOKEN is not set",
+    });
+    const noFly = TemplateSchema.parse({ ...template, drivers: {} });
+    expect(
+      (await createFlyDriver({ token: "t", org: "o", region: "r" }).availableFor(noFly)).available,
+    ).toBe(false);
+  });
+
+  it("launches to ready at https://<app>.fly.dev/ through created, starting and checking, versions only growing", async () => {
+    fake = await startFakeFly({ stepMs: 20, checkMs: 40, waitCapMs: 5 });
+    const driver = driverFor(fake);
+    const spec = newSpec();
+    const first = await driver
+      .observe(spec.id, AbortSignal.timeout(1000))
+      [Symbol.asyncIterator]()
+      .next();
+    expect(first.value).toMatchObject({ version: 0, phase: "preparing" }); // unknown to Fly
+
+    await driver.ensure(spec, secretEnv(), AbortSignal.timeout(5000));
+    const seen = await follow(driver, spec.id);
+    const last = seen.at(-1)!;
+    expect(last.phase).toBe("ready");
+    expect(last.url).toBe(`https://launcher-${spec.id}.fly.dev/`);
+    expect(last.steps.map((s) => [s.key, s.state])).toEqual([
+      ["create", "done"],
+      ["start", "done"],
+      ["check", "done"],
+    ]);
+    const versions = seen.map((o) => o.version);
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    expect(new Set(versions).size).toBe(versions.length);
+    expect(seen.map((o) => o.phase)).toContain("checking");
+    // The machine was long-polled with `wait`, and a 408 led to another wait, not an error.
+    const waits = fake.requests.filter((r) => r.url.includes("/wait?state=started"));
+    expect(waits.some((r) => r.status === 408)).toBe(true);
+    expect(waits.every((r) => /timeout=([1-9]|[1-5]\d|60)(&|$)/.test(r.url))).toBe(true);
+
+    // The machine carries its id in metadata, an HTTP check on the health path, the guest size.
+    const app = fake.apps.get(`launcher-${spec.id}`)!;
+    const [machine] = [...app.machines.values()];
+    expect(machine!.config.metadata?.launcher_id).toBe(spec.id);
+    expect(machine!.config).toMatchObject({
+      image: "ghcr.io/livebook-dev/livebook:latest",
+      guest: { cpus: 1, memory_mb: 1024 },
+      services: [{ internal_port: 8080, checks: [{ type: "http", path: "/public/health" }] }],
+    });
+    expect(app.ips.some((ip) => ip.shared)).toBe(true);
+    expect(app.ips.some((ip) => ip.ip.includes(":"))).toBe(true);
+  });
+
+  it("puts secrets only in the app secrets endpoint: never in a URL, the machine config or its env", async () => {
+    fake = await startFakeFly();
+    const driver = driverFor(fake);
+    const spec = newSpec();
+    const env = secretEnv();
+    await driver.ensure(spec, env, AbortSignal.timeout(5000));
+    await follow(driver, spec.id);
+    await driver.destroy(spec.id);
+    const values = Object.values(env);
+    for (const request of fake.requests) {
+      for (const value of values) expect(request.url).not.toContain(value);
+      const isSecretsPost = request.method === "POST" && request.url.endsWith("/secrets");
+      if (!isSecretsPost) for (const value of values) expect(request.body).not.toContain(value);
+    }
+    const secretsPost = fake.requests.find(
+      (r) => r.method === "POST" && r.url.endsWith("/secrets") && r.body.includes(values[0]!),
+    );
+    expect(JSON.parse(secretsPost!.body)).toEqual({ values: env });
+    const [machine] = [...fake.apps.get(`launcher-${spec.id}`)!.machines.values()];
+    expect(machine!.config.env).toEqual({ LIVEBOOK_PORT: "8080" });
+  });
+
+  it("refuses clearly on 401 without naming the token", async () => {
+    fake = await startFakeFly();
+    const token = "fo1_very-secret-token-value";
+    const driver = driverFor(fake, { token });
+    const error = await driver
+      .ensure(newSpec(), secretEnv(), AbortSignal.timeout(5000))
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(DriverError);
+    expect(error).toMatchObject({ code: "refused", message: "Fly.io refused the API token" });
+    expect(String(error.stack)).not.toContain(token);
+  });
+
+  it("retries 429 no sooner than Retry-After, and rides out a 5xx burst", async () => {
+    fake = await startFakeFly();
+    const driver = driverFor(fake);
+    fake.fail({
+      method: "POST",
+      path: /^\/v1\/apps$/,
+      status: 429,
+      headers: { "retry-after": "0.15" },
+    });
+    fake.fail({ method: "POST", path: /\/machines$/, status: 503, times: 3 });
+    const spec = newSpec();
+    await driver.ensure(spec, secretEnv(), AbortSignal.timeout(5000));
+    const appPosts = fake.requests.filter((r) => r.method === "POST" && r.url === "/v1/apps");
+    expect(appPosts).toHaveLength(2);
+    expect(machinePosts(fake)).toHaveLength(4);
+    expect((await follow(driver, spec.id)).at(-1)!.phase).toBe("ready");
+    expect(fake.apps.get(`launcher-${spec.id}`)!.machines.size).toBe(1);
+  });
+
+  it("honours Retry-After: the retry waits at least as long as asked", async () => {
+    fake = await startFakeFly();
+    const driver = driverFor(fake);
+    fake.fail({
+      method: "GET",
+      path: /\/machines$/,
+      status: 429,
+      headers: { "retry-after": "0.2" },
+    });
+    const started = performance.now();
+    await driver.ensure(newSpec(), secretEnv(), AbortSignal.timeout(5000));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+  });
+
+  it("after a launcher restart mid-launch, a new driver finds the app and creates exactly one machine", async () => {
+    fake = await startFakeFly();
+    const spec = newSpec();
+    const env = secretEnv();
+    // The first launcher dies while creating the machine (its retries run out on a 5xx burst).
+    fake.fail({ method: "POST", path: /\/machines$/, status: 502, times: 10 });
+    const dying = driverFor(fake, { retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+    await expect(dying.ensure(spec, env, AbortSignal.timeout(5000))).rejects.toThrow(DriverError);
+    expect(fake.apps.has(`launcher-${spec.id}`)).toBe(true); // the app and its secrets stay
+    fake.clearFaults();
+    // Two fresh launchers resume at once.
+    const a = driverFor(fake);
+    const b = driverFor(fake);
+    await Promise.all([
+      a.ensure(spec, env, AbortSignal.timeout(5000)),
+      b.ensure(spec, env, AbortSignal.timeout(5000)),
+    ]);
+    await driverFor(fake).ensure(spec, env, AbortSignal.timeout(5000));
+    const live = [...fake.apps.get(`launcher-${spec.id}`)!.machines.values()];
+    expect(live.filter((m) => m.state !== "destroyed")).toHaveLength(1);
+    expect((await follow(a, spec.id)).at(-1)!.phase).toBe("ready");
+  });
+
+  it("two launcher processes compute the same version for the same platform state", async () => {
+    fake = await startFakeFly();
+    const spec = newSpec();
+    await driverFor(fake).ensure(spec, secretEnv(), AbortSignal.timeout(5000));
+    const one = (await follow(driverFor(fake), spec.id)).at(-1)!;
+    const two = (await follow(driverFor(fake), spec.id)).at(-1)!;
+    expect(two.version).toBe(one.version);
+    expect(two.phase).toBe("ready");
+  });
+
+  it("destroy force-deletes the machine, drops the secrets, leaves a tombstone; follow ends destroyed and ensure never recreates", async () => {
+    fake = await startFakeFly();
+    const driver = driverFor(fake);
+    const spec = newSpec();
+    const env = secretEnv();
+    await driver.ensure(spec, env, AbortSignal.timeout(5000));
+    const ready = (await follow(driver, spec.id)).at(-1)!;
+    await driver.destroy(spec.id);
+    await driver.destroy(spec.id); // idempotent
+    const deletes = fake.requests.filter((r) => r.method === "DELETE");
+    expect(deletes.length).toBeGreaterThan(0);
+    expect(deletes.every((r) => r.url.includes("force=true"))).toBe(true);
+    const app = fake.apps.get(`launcher-${spec.id}`)!;
+    expect([...app.secrets.keys()]).toEqual([FLY_TOMBSTONE_SECRET]);
+
+    const end = (await follow(driver, spec.id)).at(-1)!;
+    expect(end.phase).toBe("destroyed");
+    expect(end.version).toBeGreaterThan(ready.version);
+    const posts = machinePosts(fake).length;
+    await driverFor(fake).ensure(spec, env, AbortSignal.timeout(5000));
+    expect(machinePosts(fake).length).toBe(posts);
+    // Even once Fly forgets the destroyed machine, the tombstone secret keeps it destroyed.
+    app.machines.clear();
+    await driverFor(fake).ensure(spec, env, AbortSignal.timeout(5000));
+    expect(machinePosts(fake).length).toBe(posts);
+    expect((await follow(driver, spec.id)).at(-1)!.phase).toBe("destroyed");
+  });
+
+  it("destroy before any launch leaves a tombstone, so a late ensure creates nothing", async () => {
+    fake = await startFakeFly();
+    const driver = driverFor(fake);
+    const spec = newSpec();
+    await driver.destroy(spec.id);
+    await driver.ensure(spec, secretEnv(), AbortSignal.timeout(5000));
+    expect(machinePosts(fake)).toHaveLength(0);
+    expect((await follow(driver, spec.id)).at(-1)!.phase).toBe("destroyed");
+  });
+
+  it("fails a launch whose health check never passes within the template timeout", async () => {
+    fake = await startFakeFly({ checkMs: Number.POSITIVE_INFINITY });
+    const driver = driverFor(fake);
+    const slow = TemplateSchema.parse({
+      ...template,
+      drivers: { fly: { ...template.drivers.fly, timeout: 1 } },
+    });
+    const spec = newSpec(slow);
+    await driver.ensure(spec, secretEnv(), AbortSignal.timeout(5000));
+    const end = (await follow(driver, spec.id)).at(-1)!;
+    expect(end.phase).toBe("failed");
+    expect(end.error).toMatch(/health check within 1 s/);
+    expect(end.steps.find((s) => s.key === "check")?.state).toBe("failed");
+  });
+});

@@ -1,0 +1,1 @@
+export { createFlyDriver, FLY_TOMBSTONE_SECRET, type FlyDriverOptions } from "./fly-driver.ts";
