@@ -10,6 +10,7 @@ export class TermWriter {
   #view = new DataView(this.#bytes.buffer);
   #length = 0;
 
+  // Take the offset before touching #bytes or #view: reserving may replace both.
   #reserve(n: number): number {
     const at = this.#length;
     if (at + n > this.#bytes.length) {
@@ -23,27 +24,33 @@ export class TermWriter {
   }
 
   u8(v: number): void {
-    this.#bytes[this.#reserve(1)] = v;
+    const at = this.#reserve(1);
+    this.#bytes[at] = v;
   }
 
   u16(v: number): void {
-    this.#view.setUint16(this.#reserve(2), v);
+    const at = this.#reserve(2);
+    this.#view.setUint16(at, v);
   }
 
   u32(v: number): void {
-    this.#view.setUint32(this.#reserve(4), v);
+    const at = this.#reserve(4);
+    this.#view.setUint32(at, v);
   }
 
   i32(v: number): void {
-    this.#view.setInt32(this.#reserve(4), v);
+    const at = this.#reserve(4);
+    this.#view.setInt32(at, v);
   }
 
   f64(v: number): void {
-    this.#view.setFloat64(this.#reserve(8), v);
+    const at = this.#reserve(8);
+    this.#view.setFloat64(at, v);
   }
 
   bytes(b: Uint8Array): void {
-    this.#bytes.set(b, this.#reserve(b.length));
+    const at = this.#reserve(b.length);
+    this.#bytes.set(b, at);
   }
 
   result(): Uint8Array {
@@ -112,22 +119,32 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
  * `JSON.stringify` does.
  */
 export function writeJson(w: TermWriter, value: JsonValue, depth = 0): void {
-  if (value === null) return writeAtom(w, "nil");
-  switch (typeof value) {
-    case "boolean":
-      return writeAtom(w, value ? "true" : "false");
-    case "number":
-      return writeNumber(w, value);
-    case "string":
-      return writeBinary(w, value);
-    case "object":
-      break;
-    default:
-      throw new TypeError(`a ${typeof value} has no JSON form`);
+  if (value === null) {
+    writeAtom(w, "nil");
+  } else if (typeof value === "boolean") {
+    writeAtom(w, value ? "true" : "false");
+  } else if (typeof value === "number") {
+    writeNumber(w, value);
+  } else if (typeof value === "string") {
+    writeBinary(w, value);
+  } else if (typeof value === "object") {
+    writeContainer(w, value, depth);
+  } else {
+    throw new TypeError(`a ${typeof value} has no JSON form`);
   }
+}
+
+function writeContainer(
+  w: TermWriter,
+  value: JsonValue[] | { [key: string]: JsonValue },
+  depth: number,
+): void {
   if (depth >= T.MAX_DEPTH) throw new TypeError(`value nested deeper than ${T.MAX_DEPTH} levels`);
   if (Array.isArray(value)) {
-    if (value.length === 0) return w.u8(T.NIL_EXT);
+    if (value.length === 0) {
+      w.u8(T.NIL_EXT);
+      return;
+    }
     if (value.length <= 0xffff && value.every(isByte)) {
       w.u8(T.STRING_EXT);
       w.u16(value.length);
