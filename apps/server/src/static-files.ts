@@ -1,0 +1,65 @@
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { extname, join, normalize, sep } from "node:path";
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".json": "application/json",
+  ".webmanifest": "application/manifest+json",
+  ".txt": "text/plain; charset=utf-8",
+};
+
+/** Headers every page gets: no inline scripts, no framing, no sniffing, no referrer leaks. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "content-security-policy":
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "x-frame-options": "DENY",
+  "cross-origin-opener-policy": "same-origin",
+};
+
+const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Launcher</title></head>
+<body><h1>Launcher</h1><p>The web app is not built. Run the build, then reload.</p>
+<p>The API answers at <code>/trpc</code>.</p></body></html>`;
+
+/**
+ * Serves the built web app from `root`: files by path, and `index.html` for any other
+ * GET, so that the app's own routes survive a reload. Hashed assets are cached for good.
+ */
+export function createStaticHandler(root: string) {
+  const base = normalize(root) + sep;
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { allow: "GET, HEAD", ...SECURITY_HEADERS }).end();
+      return;
+    }
+    const url = new URL(req.url ?? "/", "http://launcher");
+    let path = normalize(join(base, decodeURIComponent(url.pathname)));
+    if (!path.startsWith(base)) path = join(base, "index.html");
+    let info = await stat(path).catch(() => undefined);
+    if (!info?.isFile()) {
+      path = join(base, "index.html");
+      info = await stat(path).catch(() => undefined);
+    }
+    if (!info?.isFile()) {
+      res.writeHead(200, { "content-type": TYPES[".html"]!, ...SECURITY_HEADERS }).end(NOT_BUILT);
+      return;
+    }
+    const immutable = path.includes(`${sep}assets${sep}`);
+    res.writeHead(200, {
+      "content-type": TYPES[extname(path)] ?? "application/octet-stream",
+      "content-length": info.size,
+      "cache-control": immutable ? "public, max-age=31536000, immutable" : "no-cache",
+      ...SECURITY_HEADERS,
+    });
+    if (req.method === "HEAD") res.end();
+    else createReadStream(path).pipe(res);
+  };
+}

@@ -1,0 +1,8 @@
+export {
+  killInstances,
+  makeTestKeys,
+  SERVER_MAIN,
+  type StartServerOptions,
+  startServer,
+  type TestServer,
+} from "./start-server.ts";
