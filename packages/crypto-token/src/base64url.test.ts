@@ -1,7 +1,7 @@
 import { Buffer } from "node:buffer";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeBase64url, encodeBase64url, isCanonicalBase64url } from "./base64url.ts";
+import { decodeBase64url, encodeBase64url } from "./base64url.ts";
 
 describe("base64url", () => {
   it("encodes like Node's base64url and decodes back, for any bytes", () => {
@@ -9,7 +9,6 @@ describe("base64url", () => {
       fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
         const text = encodeBase64url(bytes);
         expect(text).toBe(Buffer.from(bytes).toString("base64url"));
-        expect(isCanonicalBase64url(text)).toBe(true);
         expect(decodeBase64url(text)).toEqual(bytes);
       }),
       { numRuns: 500 },
@@ -28,7 +27,6 @@ describe("base64url", () => {
     ["set unused bits in a 2-char tail", "QUJDRB"],
     ["set unused bits in a 3-char tail", "QUJDRUF"],
   ])("refuses %s", (_, text) => {
-    expect(isCanonicalBase64url(text)).toBe(false);
     expect(decodeBase64url(text)).toBeUndefined();
   });
 
@@ -42,7 +40,6 @@ describe("base64url", () => {
         const bytes = decodeBase64url(text);
         const canonical = bytes !== undefined && encodeBase64url(bytes) === text;
         expect(bytes !== undefined).toBe(canonical);
-        expect(isCanonicalBase64url(text)).toBe(canonical);
       }),
       { numRuns: 2000 },
     );

@@ -40,23 +40,6 @@ export function encodeBase64url(bytes: Uint8Array): string {
   return ascii.decode(out);
 }
 
-/**
- * Whether `text` is canonical unpadded base64url: only alphabet characters, a length that is
- * not 1 mod 4, and zero bits in the part of the last character that encodes no byte.
- */
-export function isCanonicalBase64url(text: string): boolean {
-  const n = text.length;
-  const rest = n & 3;
-  if (rest === 1) return false;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 127 || DECODE[c] === -1) return false;
-  }
-  if (rest === 0) return true;
-  const last = DECODE[text.charCodeAt(n - 1)]!;
-  return (last & (rest === 2 ? 15 : 3)) === 0;
-}
-
 /** Decodes canonical unpadded base64url; returns `undefined` for any other string. */
 export function decodeBase64url(text: string): Uint8Array | undefined {
   const n = text.length;

@@ -143,12 +143,12 @@ export function checkToken(token: unknown, maxLength: number): asserts token is 
 }
 
 /** The checks on the inside, once the plaintext is authenticated. Returns the value. */
-export async function openValue(
+export function openValue(
   issuedAt: number,
   expiresAt: number,
   json: () => string,
   options: ValidUnsealOptions,
-): Promise<unknown> {
+): unknown {
   const { now, maxAgeMs, schema } = options;
   if (issuedAt > now + CLOCK_SKEW_MS) throw new TokenError("not_yet_valid");
   if (now >= expiresAt || (maxAgeMs !== undefined && now >= issuedAt + maxAgeMs)) {
@@ -163,7 +163,7 @@ export async function openValue(
   }
   if (schema === undefined) return value;
   try {
-    return await schema.parse(value);
+    return schema.parse(value);
   } catch (cause) {
     throw new TokenError("invalid", "token value does not match the schema", { cause });
   }

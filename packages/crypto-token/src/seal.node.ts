@@ -10,7 +10,6 @@ import {
   type KeyObject,
   randomFillSync,
 } from "node:crypto";
-import { isCanonicalBase64url } from "./base64url.ts";
 import { TokenError } from "./errors.ts";
 import {
   cachedSubkey,
@@ -125,11 +124,12 @@ export async function unseal(
   const valid = unsealOptions(options);
   assertKeyring(keyring);
   checkToken(token, valid.maxLength);
-  // Buffer's own decoder is lenient (it skips junk and padding), so check canonical form first.
-  if (!isCanonicalBase64url(token)) {
+  // Buffer's decoder is lenient (it skips junk, stops at padding, takes "+/" too), so a token
+  // counts only if it re-encodes to itself: faster in Node than checking each character in JS.
+  const bytes = Buffer.from(token, "base64url");
+  if (bytes.toString("base64url") !== token) {
     throw new TokenError("malformed", "token is not canonical base64url");
   }
-  const bytes = Buffer.from(token, "base64url");
   const { id, headerBytes } = readEnvelope(bytes);
   const entry = keyById(keyring, id);
   if (entry === undefined) throw new TokenError("unknown_key");
