@@ -79,4 +79,22 @@ export const BUNDLED_TEMPLATES: TemplateInput[] = [
       },
     },
   },
+  {
+    // A Scratchpad held in "starting" for a while: lets tests and benchmarks act
+    // mid-launch. Listed only with LAUNCHER_FIXTURES=1.
+    id: "scratchpad-slow",
+    name: "Scratchpad (slow start, fixture)",
+    description: "Scratchpad that waits before it starts. For tests only.",
+    fixture: true,
+    secrets: [{ name: "password", env: "SCRATCHPAD_PASSWORD", length: 24 }],
+    drivers: {
+      local: {
+        command: ["{node}", "{scratchpad}"],
+        env: { SCRATCHPAD_PORT: "{port}", SCRATCHPAD_HOST: "127.0.0.1" },
+        healthPath: "/health",
+        timeout: 30,
+        startDelay: 3,
+      },
+    },
+  },
 ];
