@@ -1,0 +1,65 @@
+import type { StoredLaunch, TicketStore } from "@launcher/client";
+import { createSignal, For, Show } from "solid-js";
+import { ConnectionBadge } from "./components/connection-badge.tsx";
+import { LaunchCard } from "./components/launch-card.tsx";
+import { LaunchForm } from "./components/launch-form.tsx";
+import { createConnectionStatus } from "./lib/create-connection-status.ts";
+import { createLaunch } from "./lib/create-launch.ts";
+import { createLaunches } from "./lib/create-launches.ts";
+import { createTemplates } from "./lib/create-templates.ts";
+import type { LauncherApi } from "./lib/launcher-api.ts";
+
+export interface AppProps {
+  api: LauncherApi;
+  store: TicketStore;
+  /** The launches found in the store at boot, shown at once and resumed. */
+  initial: StoredLaunch[];
+}
+
+export function App(props: AppProps) {
+  const { api, store } = props;
+  const launches = createLaunches({ api, store, initial: props.initial });
+  const templates = createTemplates(api);
+  const connection = createConnectionStatus(api);
+  const [focusId, setFocusId] = createSignal<string>();
+
+  const start = async (template: string, driver?: string) => {
+    const launch = await launches.start(template, driver);
+    setFocusId(launch.id);
+  };
+
+  return (
+    <>
+      <header class="top">
+        <h1>Launcher</h1>
+        <ConnectionBadge status={connection()} />
+      </header>
+      <main>
+        <Show when={launches.list().length > 0}>
+          <section class="launches" aria-label="Launches">
+            <For each={launches.list()}>
+              {(stored) => (
+                <LaunchCard
+                  launch={createLaunch({ api, store, stored })}
+                  name={templates.nameOf(stored.template)}
+                  focus={focusId() === stored.id}
+                  onRemove={() => launches.remove(stored.id)}
+                  onRetry={async () => {
+                    await start(stored.template, stored.driver);
+                    launches.remove(stored.id);
+                  }}
+                />
+              )}
+            </For>
+          </section>
+        </Show>
+        <LaunchForm
+          templates={templates.list()}
+          loadError={templates.error()}
+          onReload={templates.reload}
+          onLaunch={start}
+        />
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,84 @@
+import type { StoredSnapshot } from "@launcher/client";
+import { For, Show } from "solid-js";
+import { formatDuration, makeOverallProgress } from "../lib/format.ts";
+import { LogTail } from "./log-tail.tsx";
+
+const STATE_TEXT = {
+  pending: "pending",
+  running: "in progress",
+  done: "done",
+  failed: "failed",
+  skipped: "skipped",
+} as const;
+
+const ICON = { pending: "○", running: "◐", done: "✓", failed: "✕", skipped: "–" } as const;
+
+export function phaseLabel(phase: string | undefined): string {
+  if (!phase) return "Starting";
+  return phase.charAt(0).toUpperCase() + phase.slice(1);
+}
+
+/** The live view of a launch: overall bar, steps with timings, log tail, elapsed time. */
+export function LaunchProgress(props: {
+  name: string;
+  snapshot: StoredSnapshot | undefined;
+  now: number;
+  startedAt: number | undefined;
+}) {
+  const percent = () =>
+    props.snapshot ? Math.round(makeOverallProgress(props.snapshot) * 100) : 0;
+  const phase = () => phaseLabel(props.snapshot?.phase);
+
+  return (
+    <div class="progress">
+      <div
+        class="bar"
+        role="progressbar"
+        aria-label={`${props.name} launch progress`}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={percent()}
+        aria-valuetext={`${percent()}%, ${phase()}`}
+      >
+        <div class="fill" style={{ width: `${percent()}%` }} />
+      </div>
+      <p class="meta">
+        <span>
+          {phase()}… {percent()}%
+        </span>
+        <Show when={props.startedAt}>
+          {(start) => <span>Elapsed {formatDuration(props.now - start())}</span>}
+        </Show>
+      </p>
+      <Show when={props.snapshot?.message}>
+        <p class="muted">{props.snapshot?.message}</p>
+      </Show>
+      <ol class="steps">
+        <For each={props.snapshot?.steps ?? []}>
+          {(step) => {
+            const took = () => {
+              if (step.startedAt === undefined) return undefined;
+              return formatDuration((step.endedAt ?? props.now) - step.startedAt);
+            };
+            return (
+              <li class="step" data-state={step.state}>
+                <span class="icon" aria-hidden="true">
+                  {ICON[step.state]}
+                </span>
+                <span class="label">
+                  {step.label}
+                  <span class="sr-only">: {STATE_TEXT[step.state]}</span>
+                  <Show when={step.state === "running" && step.progress !== undefined}>
+                    <span class="muted"> {Math.round((step.progress ?? 0) * 100)}%</span>
+                  </Show>
+                </span>
+                <span class="time">{took()}</span>
+              </li>
+            );
+          }}
+        </For>
+      </ol>
+      <LogTail lines={props.snapshot?.logTail.slice(-8) ?? []} />
+    </div>
+  );
+}

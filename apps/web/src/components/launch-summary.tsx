@@ -1,0 +1,60 @@
+import type { StoredSnapshot } from "@launcher/client";
+import { For, Show } from "solid-js";
+import { formatDuration, makeEndedAt } from "../lib/format.ts";
+import type { Access } from "../lib/launcher-api.ts";
+import { Credential } from "./credential.tsx";
+import { DestroyButton } from "./destroy-button.tsx";
+
+/** The end of a good launch: where the instance is and how to log in. */
+export function LaunchSummary(props: {
+  snapshot: StoredSnapshot;
+  access: Access | undefined;
+  destroying: boolean;
+  onDismiss: () => void;
+  onDestroy: () => void;
+}) {
+  const took = () => {
+    const end = makeEndedAt(props.snapshot);
+    return end === undefined ? undefined : formatDuration(end - props.snapshot.createdAt);
+  };
+  return (
+    <div class="summary">
+      <p class="ready">
+        <span class="ready-icon" aria-hidden="true">
+          ✓
+        </span>{" "}
+        <strong>Ready</strong>
+        <Show when={took()}>{(t) => <span class="muted"> — launched in {t()}</span>}</Show>
+      </p>
+      <Show
+        when={props.access}
+        fallback={<p class="muted">Fetching the address and credentials…</p>}
+      >
+        {(access) => (
+          <dl class="access">
+            <div class="row">
+              <dt>URL</dt>
+              <dd>
+                <a href={access().url} target="_blank" rel="noopener noreferrer">
+                  {access().url}
+                </a>
+              </dd>
+            </div>
+            <For each={Object.entries(access().credentials)}>
+              {([name, value]) => <Credential name={name} value={value} />}
+            </For>
+          </dl>
+        )}
+      </Show>
+      <div class="actions">
+        <button type="button" class="primary" onClick={() => props.onDismiss()}>
+          Dismiss
+        </button>
+        <DestroyButton busy={props.destroying} onDestroy={props.onDestroy} />
+      </div>
+      <p class="muted small">
+        Dismiss forgets the credentials in this tab; the instance keeps running.
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,56 @@
+import type { StoredSnapshot } from "@launcher/client";
+
+/** "0.8 s", "42 s", "2 min 05 s". */
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(0, ms) / 1000;
+  if (seconds < 10) return `${seconds.toFixed(1)} s`;
+  if (seconds < 60) return `${Math.floor(seconds)} s`;
+  const whole = Math.floor(seconds);
+  return `${Math.floor(whole / 60)} min ${String(whole % 60).padStart(2, "0")} s`;
+}
+
+/** How far the launch is, 0 to 1: finished steps count whole, the running one by its progress. */
+export function makeOverallProgress(snapshot: StoredSnapshot): number {
+  if (snapshot.phase === "ready") return 1;
+  const steps = snapshot.steps;
+  if (steps.length === 0) return 0;
+  let sum = 0;
+  for (const step of steps) {
+    if (step.state === "done" || step.state === "skipped") sum += 1;
+    else if (step.state === "running") sum += step.progress ?? 0;
+  }
+  return Math.min(1, sum / steps.length);
+}
+
+/** When the launch reached its end (the last step's end), or `undefined` while it runs. */
+export function makeEndedAt(snapshot: StoredSnapshot): number | undefined {
+  let end: number | undefined;
+  for (const step of snapshot.steps) {
+    if (step.endedAt !== undefined && (end === undefined || step.endedAt > end)) end = step.endedAt;
+  }
+  return end;
+}
+
+/** The step that failed, else the one that was running when the launch failed. */
+export function makeFailedStep(snapshot: StoredSnapshot) {
+  return (
+    snapshot.steps.find((s) => s.state === "failed") ??
+    snapshot.steps.find((s) => s.state === "running")
+  );
+}
+
+/** What a refused ticket means for the user, by crypto-token code. */
+export function describeRefusal(tokenCode: string | undefined): string {
+  switch (tokenCode) {
+    case "expired":
+      return "its ticket has expired";
+    case "unknown_key":
+      return "the server no longer has the key that sealed its ticket";
+    case "invalid":
+    case "malformed":
+    case "too_large":
+      return "its ticket is not valid (it may have been altered)";
+    default:
+      return `the server refused its ticket${tokenCode ? ` (${tokenCode})` : ""}`;
+  }
+}

@@ -1,0 +1,11 @@
+import { defineConfig } from "vite";
+import solid from "vite-plugin-solid";
+
+// In development the launcher server runs on its own port; the built app is served by it.
+const server = process.env.LAUNCHER_DEV_SERVER ?? "http://127.0.0.1:3000";
+
+export default defineConfig({
+  plugins: [solid()],
+  build: { target: "es2022", modulePreload: { polyfill: false } },
+  server: { proxy: { "/trpc": { target: server, ws: true } } },
+});
