@@ -5,13 +5,13 @@ const KEY_BITS = 256;
 const CACHE_SIZE = 64;
 
 const utf8 = new TextEncoder();
-const cache = new Map<string, Promise<Uint8Array>>();
+const cache = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
 
 /**
  * Derives the 32-byte key for (secret key base, salt), cached per pair as Phoenix does: the cache
  * only saves work (PBKDF2 is deliberately slow), it never changes the key.
  */
-export function deriveKey(secretKeyBase: string, salt: string): Promise<Uint8Array> {
+export function deriveKey(secretKeyBase: string, salt: string): Promise<Uint8Array<ArrayBuffer>> {
   // The length prefix keeps ("ab", "c") and ("a", "bc") apart.
   const id = `${secretKeyBase.length}:${secretKeyBase}${salt}`;
   const cached = cache.get(id);
@@ -23,7 +23,7 @@ export function deriveKey(secretKeyBase: string, salt: string): Promise<Uint8Arr
   return key;
 }
 
-async function pbkdf2(secretKeyBase: string, salt: string): Promise<Uint8Array> {
+async function pbkdf2(secretKeyBase: string, salt: string): Promise<Uint8Array<ArrayBuffer>> {
   const password = await crypto.subtle.importKey(
     "raw",
     utf8.encode(secretKeyBase),

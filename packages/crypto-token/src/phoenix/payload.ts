@@ -18,7 +18,7 @@ export interface Payload {
 }
 
 /** `:erlang.term_to_binary({data, signed_at_ms, max_age})`. */
-export function encodePayload(payload: Payload): Uint8Array {
+export function encodePayload(payload: Payload): Uint8Array<ArrayBuffer> {
   const w = new TermWriter();
   w.u8(T.VERSION);
   w.u8(T.SMALL_TUPLE_EXT);

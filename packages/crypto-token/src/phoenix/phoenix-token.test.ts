@@ -205,7 +205,11 @@ describe("the legacy A128GCM format (plug_crypto 1.x)", () => {
   const aad = new TextEncoder().encode("A128GCM");
 
   /** Seals as plug_crypto 1.x's MessageEncryptor did, for CEKs of any AES size. */
-  async function legacyToken(plain: Uint8Array, cekBytes = 16, ivBytes = 12): Promise<string> {
+  async function legacyToken(
+    plain: Uint8Array<ArrayBuffer>,
+    cekBytes = 16,
+    ivBytes = 12,
+  ): Promise<string> {
     const key = await subtle.importKey("raw", await deriveKey(KEY_BASE, SALT), "AES-GCM", false, [
       "encrypt",
     ]);

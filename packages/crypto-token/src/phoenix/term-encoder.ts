@@ -53,7 +53,7 @@ export class TermWriter {
     this.#bytes.set(b, at);
   }
 
-  result(): Uint8Array {
+  result(): Uint8Array<ArrayBuffer> {
     return this.#bytes.slice(0, this.#length);
   }
 }
