@@ -1,0 +1,123 @@
+import type { AppRouter, Snapshot } from "@launcher/api";
+import {
+  createTRPCClient,
+  createWSClient,
+  httpBatchLink,
+  splitLink,
+  TRPCClientError,
+  wsLink,
+} from "@trpc/client";
+import WebSocket from "ws";
+
+/** A plain tRPC client as another app would build one: HTTP, and WebSocket for follow. */
+export function makeClient(url: string) {
+  const states: string[] = [];
+  const wsClient = createWSClient({
+    url: `${url.replace(/^http/, "ws")}/trpc`,
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    retryDelayMs: () => 100,
+    onOpen: () => states.push("open"),
+    onClose: () => states.push("close"),
+  });
+  const client = createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: wsLink({ client: wsClient }),
+        false: httpBatchLink({ url: `${url}/trpc` }),
+      }),
+    ],
+  });
+  return { client, wsClient, states, close: () => wsClient.close() };
+}
+
+export type Client = ReturnType<typeof makeClient>["client"];
+
+export interface Followed {
+  snapshots: Snapshot[];
+  ids: string[];
+  errors: unknown[];
+  /** Resolves with the terminal snapshot. */
+  done: Promise<Snapshot>;
+  /** Resolves when a snapshot matching `test` arrives. */
+  until(test: (s: Snapshot) => boolean, timeoutMs?: number): Promise<Snapshot>;
+  stop(): void;
+}
+
+/** Follows a launch, recording every event, until a terminal phase. */
+export function follow(client: Client, input: { ticket: string; lastEventId?: string }): Followed {
+  const snapshots: Snapshot[] = [];
+  const ids: string[] = [];
+  const errors: unknown[] = [];
+  const waiters = new Set<() => void>();
+  let settle!: (s: Snapshot) => void;
+  let fail!: (e: unknown) => void;
+  const done = new Promise<Snapshot>((res, rej) => {
+    settle = res;
+    fail = rej;
+  });
+  done.catch(() => {});
+  const subscription = client.launch.follow.subscribe(input, {
+    onData(event) {
+      const { id, data } = event as unknown as { id: string; data: Snapshot };
+      ids.push(id);
+      snapshots.push(data);
+      for (const wake of waiters) wake();
+      if (["ready", "failed", "destroyed"].includes(data.phase)) settle(data);
+    },
+    onError(error) {
+      errors.push(error);
+      fail(error);
+      for (const wake of waiters) wake();
+    },
+  });
+  return {
+    snapshots,
+    ids,
+    errors,
+    done,
+    until(test, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`timed out; phases so far: ${snapshots.map((s) => s.phase).join(",")}`));
+        }, timeoutMs);
+        const check = () => {
+          const hit = snapshots.find(test);
+          if (hit) {
+            clearTimeout(timer);
+            waiters.delete(check);
+            resolve(hit);
+          } else if (errors.length) {
+            clearTimeout(timer);
+            waiters.delete(check);
+            reject(errors[0]);
+          }
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    stop: () => subscription.unsubscribe(),
+  };
+}
+
+/** Waits up to `ms` for `promise`. */
+export function within<T>(promise: Promise<T>, ms = 30_000): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms),
+    ),
+  ]);
+}
+
+export function tokenCodeOf(error: unknown): string | undefined {
+  return error instanceof TRPCClientError
+    ? (error.data as { tokenCode?: string } | undefined)?.tokenCode
+    : undefined;
+}
+
+export const basicAuth = (password: string) => ({
+  authorization: `Basic ${Buffer.from(`user:${password}`).toString("base64")}`,
+});
