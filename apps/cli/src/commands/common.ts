@@ -1,0 +1,32 @@
+import type { StoredLaunch, TicketStore } from "@launcher/client";
+import { readEnv } from "../env.ts";
+import { usageError } from "../exit.ts";
+
+/** The options every subcommand accepts. */
+export const commonArgs = {
+  server: {
+    type: "string",
+    description: "The launcher server (default: $LAUNCHER_URL or http://127.0.0.1:3000)",
+    valueHint: "URL",
+  },
+  json: { type: "boolean", description: "Print only JSON lines on stdout" },
+  debug: { type: "boolean", description: "Print connection details and stack traces" },
+} as const;
+
+/** One line describing a stored launch. */
+export function describeLaunch(launch: StoredLaunch): string {
+  const phase = launch.snapshot?.phase ?? "not started";
+  const when = new Date(launch.storedAt).toISOString().replace("T", " ").slice(0, 16);
+  return `${launch.id}  ${launch.template.padEnd(12)} ${phase.padEnd(10)} ${when}`;
+}
+
+/** Finds a stored launch by its id or an unambiguous prefix of it (at least 4 characters). */
+export async function findLaunch(store: TicketStore, id: string): Promise<StoredLaunch> {
+  const exact = await store.get(id);
+  if (exact) return exact;
+  const matches =
+    id.length >= 4 ? (await store.list()).filter((launch) => launch.id.startsWith(id)) : [];
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length > 1) throw usageError(`"${id}" matches several launches; give more of the id`);
+  throw usageError(`No launch ${id} in ${readEnv().stateDir} (see: launcher list)`);
+}

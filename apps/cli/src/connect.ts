@@ -1,0 +1,127 @@
+import {
+  createLauncherClient,
+  type LauncherClient,
+  type LauncherError,
+  type TicketStore,
+  toLauncherError,
+} from "@launcher/client";
+import { fileStore } from "@launcher/client/node";
+import WebSocket from "ws";
+import { readEnv } from "./env.ts";
+import { CliExit, ExitCode, usageError } from "./exit.ts";
+import type { Output } from "./output.ts";
+
+/** How long a server may take to answer at first before the CLI gives up (exit 3). */
+export const CONNECT_TIMEOUT_MS = 5_000;
+/** How long a server may stay away in the middle of a follow (exit 3 after). */
+export const FOLLOW_GIVE_UP_MS = 20_000;
+
+export interface CommonArgs {
+  server?: string;
+  json?: boolean;
+  debug?: boolean;
+}
+
+/** The server's base URL from `--server`, `LAUNCHER_URL` or the default. */
+export function serverUrl(args: CommonArgs): URL {
+  const raw = args.server ?? readEnv().defaultServer;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw usageError(`Not a URL: ${raw} (expected e.g. http://127.0.0.1:3000)`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw usageError(`The server URL must start with http:// or https://, not ${url.protocol}`);
+  }
+  return url;
+}
+
+export function ticketStore(): { store: TicketStore; dir: string } {
+  const dir = readEnv().stateDir;
+  return { store: fileStore(dir), dir };
+}
+
+/**
+ * A client for the server, once the server answers: a short, bounded retry while it
+ * starts, then exit 3.
+ */
+export async function connect(args: CommonArgs, output: Output): Promise<LauncherClient> {
+  const url = serverUrl(args);
+  const client = createLauncherClient({
+    url,
+    WebSocket,
+    retryDelayMs: (attempt) => (attempt === 0 ? 0 : Math.min(200 * 2 ** attempt, 2000)),
+  });
+  const deadline = Date.now() + CONNECT_TIMEOUT_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const health = await client.health.query(undefined, {
+        signal: AbortSignal.timeout(Math.max(500, deadline - Date.now())),
+      });
+      output.trace(`connected to ${url.origin} (server ${health.version})`);
+      return client;
+    } catch (error) {
+      const failure = toLauncherError(error);
+      output.trace(`attempt ${attempt} to reach ${url.origin}: ${failure.message}`);
+      if (failure.code !== "unreachable" || Date.now() >= deadline) {
+        await client.close();
+        throw unreachable(url, failure);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+function unreachable(url: URL, cause: LauncherError): CliExit {
+  return new CliExit(
+    ExitCode.unreachable,
+    `Cannot reach the launcher server at ${url.origin} (is it running? try --server URL)`,
+    { cause },
+  );
+}
+
+const REFUSAL_REASON: Record<string, string> = {
+  expired: "it has expired",
+  invalid: "it was altered, or sealed with keys this server does not have",
+  malformed: "it is damaged",
+  unknown_key: "it was sealed with a key this server does not have",
+  not_yet_valid: "it was issued in the future (check the clocks)",
+  too_large: "it is too large",
+  missing: "it is missing",
+};
+
+/** Turns a client error into the CLI's exit code and one clear line. */
+export function toCliExit(error: unknown, context: { id?: string; server?: URL } = {}): CliExit {
+  if (error instanceof CliExit) return error;
+  const failure = toLauncherError(error);
+  const which = context.id ? `The ticket for ${context.id}` : "The ticket";
+  switch (failure.code) {
+    case "ticket_refused": {
+      const reason = REFUSAL_REASON[failure.tokenCode ?? ""] ?? "it is not valid";
+      const hint = context.id ? ` Forget it with: launcher dismiss ${context.id}` : "";
+      return new CliExit(
+        ExitCode.refused,
+        `${which} was refused by the server (${failure.tokenCode}): ${reason}.${hint}`,
+        { cause: failure },
+      );
+    }
+    case "unreachable":
+      return new CliExit(
+        ExitCode.unreachable,
+        `Cannot reach the launcher server${context.server ? ` at ${context.server.origin}` : ""}: ${failure.message}`,
+        { cause: failure },
+      );
+    case "not_found":
+    case "bad_request":
+      return new CliExit(ExitCode.usage, failure.message, { cause: failure });
+    case "rate_limited":
+      return new CliExit(
+        ExitCode.failed,
+        `The server is rate-limiting this client; try again in ${failure.retryAfter ?? "a few"} s`,
+        { cause: failure },
+      );
+    default:
+      return new CliExit(ExitCode.failed, failure.message, { cause: failure });
+  }
+}

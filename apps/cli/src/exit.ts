@@ -1,0 +1,24 @@
+/** The `launcher` command's exit codes. */
+export const ExitCode = {
+  ready: 0,
+  failed: 1,
+  usage: 2,
+  unreachable: 3,
+  refused: 4,
+  interrupted: 130,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Ends the command with `code` and one line on stderr (no stack trace). */
+export class CliExit extends Error {
+  override readonly name = "CliExit";
+  constructor(
+    readonly code: ExitCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+export const usageError = (message: string) => new CliExit(ExitCode.usage, message);

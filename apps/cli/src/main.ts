@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+import { stripVTControlCharacters } from "node:util";
+import { type ArgsDef, type CommandDef, defineCommand, runCommand, showUsage } from "citty";
+import pkg from "../package.json" with { type: "json" };
+import { destroyCommand } from "./commands/destroy.ts";
+import { dismissCommand } from "./commands/dismiss.ts";
+import { followCommand } from "./commands/follow.ts";
+import { launchCommand } from "./commands/launch.ts";
+import { listCommand } from "./commands/list.ts";
+import { templatesCommand } from "./commands/templates.ts";
+import { ExitCode } from "./exit.ts";
+import { reportError } from "./run.ts";
+
+const subCommands = {
+  templates: templatesCommand,
+  launch: launchCommand,
+  follow: followCommand,
+  list: listCommand,
+  destroy: destroyCommand,
+  dismiss: dismissCommand,
+};
+
+export const main = defineCommand({
+  meta: {
+    name: "launcher",
+    version: pkg.version,
+    description: "Launch, follow and destroy instances on a launcher server",
+  },
+  subCommands,
+});
+
+/** The subcommand named in `argv`, for its own `--help`. */
+function commandFor(argv: string[]): CommandDef<ArgsDef> | undefined {
+  const name = argv.find((arg) => !arg.startsWith("-"));
+  return name && Object.hasOwn(subCommands, name)
+    ? (subCommands[name as keyof typeof subCommands] as unknown as CommandDef<ArgsDef>)
+    : undefined;
+}
+
+async function cli(argv: string[]): Promise<number> {
+  const debug = argv.includes("--debug");
+  if (argv.includes("--help") || argv.includes("-h")) {
+    const sub = commandFor(argv);
+    if (sub) await showUsage(sub, main as unknown as CommandDef<ArgsDef>);
+    else await showUsage(main);
+    return ExitCode.ready;
+  }
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
+    process.stdout.write(`${pkg.version}\n`);
+    return ExitCode.ready;
+  }
+  if (argv.length === 0) {
+    await showUsage(main);
+    return ExitCode.usage;
+  }
+  try {
+    await runCommand(main, { rawArgs: argv });
+    return typeof process.exitCode === "number" ? process.exitCode : ExitCode.ready;
+  } catch (error) {
+    // citty's own errors: an unknown command, a missing argument.
+    const message = error instanceof Error ? stripVTControlCharacters(error.message) : "";
+    process.stderr.write(`launcher: ${message} (see: launcher --help)\n`);
+    if (debug) reportError(error, true);
+    return ExitCode.usage;
+  }
+}
+
+cli(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error) => process.exit(reportError(error, process.argv.includes("--debug"))),
+);
