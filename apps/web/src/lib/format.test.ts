@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { makeSnapshot } from "../testing/fake-api.ts";
+import { describeRefusal, formatDuration, makeFailedStep, makeOverallProgress } from "./format.ts";
+
+describe("formatDuration", () => {
+  it("is short for a launch and readable for a long one", () => {
+    expect(formatDuration(840)).toBe("0.8 s");
+    expect(formatDuration(42_300)).toBe("42 s");
+    expect(formatDuration(125_000)).toBe("2 min 05 s");
+    expect(formatDuration(-5)).toBe("0.0 s");
+  });
+});
+
+describe("makeOverallProgress", () => {
+  it("counts finished steps whole and the running one by its progress", () => {
+    const id = "c".repeat(32);
+    expect(makeOverallProgress(makeSnapshot(id, "preparing"))).toBe(0);
+    const starting = makeSnapshot(id, "starting");
+    starting.steps[1]!.progress = 0.5;
+    expect(makeOverallProgress(starting)).toBe(0.5);
+    expect(makeOverallProgress(makeSnapshot(id, "ready"))).toBe(1);
+  });
+});
+
+describe("makeFailedStep and describeRefusal", () => {
+  it("names the failing step and the refusal", () => {
+    expect(makeFailedStep(makeSnapshot("d".repeat(32), "failed"))?.label).toBe("Starting");
+    expect(describeRefusal("expired")).toBe("its ticket has expired");
+    expect(describeRefusal("invalid")).toContain("not valid");
+    expect(describeRefusal("weird")).toContain("(weird)");
+  });
+});
