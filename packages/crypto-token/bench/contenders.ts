@@ -5,6 +5,7 @@ import { CompactEncrypt, compactDecrypt } from "jose";
 import * as node from "../src/index.node.ts";
 import * as web from "../src/index.ts";
 import type { Contender, Sealer } from "./contender.ts";
+import { phoenixContender } from "./phoenix-contender.ts";
 
 const PURPOSE = "launch";
 const MAX_AGE = 3600;
@@ -72,4 +73,5 @@ export const contenders: Contender[] = [
   { name: "@hapi/iron", make: hapiIron },
   { name: "jose (JWE dir + A256GCM)", make: joseJwe },
   { name: "raw node:crypto AES-256-GCM", make: rawNodeCrypto },
+  phoenixContender,
 ];
