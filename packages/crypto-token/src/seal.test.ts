@@ -1,4 +1,5 @@
 import { Buffer } from "node:buffer";
+import { createDecipheriv, hkdfSync } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import * as node from "./index.node.ts";
@@ -369,5 +370,48 @@ describe("cross-path tokens", () => {
     expectTypeOf(node.unseal).toEqualTypeOf(web.unseal);
     expectTypeOf(node.parseKeyring).toEqualTypeOf(web.parseKeyring);
     expectTypeOf(node.TokenError).toEqualTypeOf(web.TokenError);
+  });
+});
+
+describe("the README's example token", () => {
+  // Key 0x00..0x1f as "k1", purpose "launch", issued 2026-01-01T00:00:00Z, maxAge 3600 s.
+  const key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+  const token = "AQJrMQ7KDuU1sS1FCE9bIvjcS3qjSQ2QwgXLIcyR9QXJrNFDdBFItkbaijTwdvVTmboeks-ssHuJ_7Ov";
+
+  it.each(paths)("opens on the %s path, and only within its hour", async (_, api) => {
+    const keyring = await api.parseKeyring(`k1:${key}`);
+    const options = { purpose: "launch", now: T0 };
+    expect(await api.unseal(keyring, token, options)).toEqual({ id: "i-1" });
+    expect(await api.unseal(keyring, token, { ...options, now: T0 + 3_599_999 })).toEqual({
+      id: "i-1",
+    });
+    expect(await refusal(api.unseal(keyring, token, { ...options, now: T0 + 3_600_000 }))).toBe(
+      "expired",
+    );
+    expect(await refusal(api.unseal(keyring, token, { ...options, purpose: "other" }))).toBe(
+      "invalid",
+    );
+  });
+
+  it("opens by the README's description alone, with bare node:crypto", () => {
+    const subkey = Buffer.from(
+      hkdfSync("sha256", Buffer.from(key, "base64url"), "launcher/crypto-token/v1", "launch", 32),
+    );
+    expect(subkey.toString("hex")).toBe(
+      "cdff5edf2058578d29fa92ff85dd3790c57232b6a30bec3c136535ffade71ee5",
+    );
+    const bytes = Buffer.from(token, "base64url");
+    const n = bytes[1]!;
+    expect([bytes[0], bytes.subarray(2, 2 + n).toString("ascii")]).toEqual([1, "k1"]);
+    const decipher = createDecipheriv("aes-256-gcm", subkey, bytes.subarray(2 + n, 14 + n));
+    decipher.setAAD(bytes.subarray(0, 2 + n));
+    decipher.setAuthTag(bytes.subarray(bytes.length - 16));
+    const plaintext = Buffer.concat([
+      decipher.update(bytes.subarray(14 + n, bytes.length - 16)),
+      decipher.final(),
+    ]);
+    expect(Number(plaintext.readBigUInt64BE(0))).toBe(T0);
+    expect(Number(plaintext.readBigUInt64BE(8))).toBe(T0 + 3_600_000);
+    expect(plaintext.subarray(16).toString("utf8")).toBe('{"id":"i-1"}');
   });
 });
