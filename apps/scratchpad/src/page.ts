@@ -1,4 +1,4 @@
-const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const layout = (title: string, body: string) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -27,7 +27,7 @@ ${failed ? '<p role="alert">Wrong password.</p>' : ""}
 
 /** The notes page a signed-in user sees. */
 export function notesPage(notes: readonly string[]): string {
-  const items = notes.map((n) => `<li>${escape(n)}</li>`).join("");
+  const items = notes.map((n) => `<li>${escapeHtml(n)}</li>`).join("");
   return layout(
     "Scratchpad",
     `<h1>Scratchpad</h1>

@@ -55,7 +55,14 @@ export function createObservationHub(options: {
       const delay = RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)]!;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
-        signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+        signal.addEventListener(
+          "abort",
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
       });
     }
   };

@@ -9,7 +9,7 @@
  * Its command line holds the marker `launcher-monitor` and the instance folder, by
  * which a launcher that crashed mid-start is recognised.
  */
-export const MONITOR_SCRIPT = String.raw`// launcher-monitor: written by the launcher's local driver; see monitor-script.ts.
+export const MONITOR_SCRIPT = `// launcher-monitor: written by the launcher's local driver; see monitor-script.ts.
 import { spawn } from "node:child_process";
 import { openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
