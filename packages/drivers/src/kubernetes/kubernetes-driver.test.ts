@@ -1,0 +1,280 @@
+import { randomBytes } from "node:crypto";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  type Driver,
+  DriverError,
+  type InstanceSpec,
+  isTerminal,
+  type Observation,
+} from "../driver.ts";
+import { type Template, TemplateSchema } from "../template.ts";
+import { type FakeKube, startFakeKube } from "./fake-kube.ts";
+import { createKubernetesDriver, type KubernetesDriverOptions } from "./kubernetes-driver.ts";
+
+const template: Template = TemplateSchema.parse({
+  id: "jupyter",
+  name: "Jupyter Notebook",
+  description: "test",
+  secrets: [{ name: "token", env: "JUPYTER_TOKEN", length: 32 }],
+  drivers: {
+    kubernetes: {
+      image: "quay.io/jupyter/base-notebook:latest",
+      port: 8888,
+      env: { JUPYTER_PORT: "8888" },
+      healthPath: "/api",
+    },
+  },
+});
+
+const NS = "launcher-test";
+const newSpec = (t: Template = template): InstanceSpec => ({
+  id: randomBytes(16).toString("hex"),
+  template: t,
+  createdAt: Date.now(),
+});
+const secretEnv = () => ({ JUPYTER_TOKEN: `tok-${randomBytes(16).toString("hex")}` });
+
+let fake: FakeKube | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+const driverFor = (f: FakeKube, overrides: Partial<KubernetesDriverOptions> = {}) =>
+  createKubernetesDriver({
+    namespace: NS,
+    kubeConfig: f.kubeConfig(NS),
+    retry: { retries: 4, baseDelayMs: 1, maxDelayMs: 100 },
+    watchSeconds: 5,
+    ...overrides,
+  });
+
+async function follow(driver: Driver, id: string, ms = 5000): Promise<Observation[]> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error("follow timed out")), ms);
+  const seen: Observation[] = [];
+  try {
+    for await (const observation of driver.observe(id, controller.signal)) {
+      seen.push(observation);
+      if (isTerminal(observation.phase)) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+  if (!seen.length || !isTerminal(seen.at(-1)!.phase)) throw new Error("no terminal phase seen");
+  return seen;
+}
+
+const creates = (f: FakeKube, resource: string) =>
+  f.requests.filter((r) => r.method === "POST" && r.url.split("?")[0]!.endsWith(`/${resource}`));
+
+describe("kubernetes driver (contract-tested against a fake API server)", () => {
+  it("launches to ready: Deployment, Secret, Service and Ingress named after the id, labelled, owned by the Deployment", async () => {
+    fake = await startFakeKube({ stepMs: 10 });
+    const driver = driverFor(fake, { ingressHost: "{id}.apps.example.com" });
+    const spec = newSpec();
+    const first = await driver
+      .observe(spec.id, AbortSignal.timeout(1000))
+      [Symbol.asyncIterator]()
+      .next();
+    expect(first.value).toMatchObject({ version: 0, phase: "preparing" });
+
+    await driver.ensure(spec, secretEnv(), AbortSignal.timeout(5000));
+    const seen = await follow(driver, spec.id);
+    const last = seen.at(-1)!;
+    expect(last.phase).toBe("ready");
+    expect(last.url).toBe(`https://${spec.id}.apps.example.com/`);
+    const phases = seen.map((o) => o.phase);
+    for (const phase of ["pulling", "starting", "checking", "ready"])
+      expect(phases).toContain(phase);
+    const versions = seen.map((o) => o.version);
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    expect(new Set(versions).size).toBe(versions.length);
+    expect(last.steps.every((s) => s.state === "done")).toBe(true);
+
+    const name = `launcher-${spec.id}`;
+    const deployment = fake.objects.get(`deployments/${name}`)!;
+    expect(deployment.spec).toMatchObject({ replicas: 1 });
+    for (const resource of ["secrets", "services", "ingresses", "deployments"]) {
+      const obj = fake.objects.get(`${resource}/${name}`)!;
+      expect(obj.metadata.labels).toEqual({
+        "app.kubernetes.io/managed-by": "launcher",
+        "launcher.id": spec.id,
+      });
+      if (resource !== "deployments") {
+        expect(obj.metadata.ownerReferences?.map((o) => o.uid)).toEqual([deployment.metadata.uid]);
+      }
+    }
+    const container = (
+      deployment.spec as { template: { spec: { containers: Record<string, unknown>[] } } }
+    ).template.spec.containers[0]!;
+    expect(container.env).toEqual([
+      { name: "JUPYTER_PORT", value: "8888" },
+      { name: "JUPYTER_TOKEN", valueFrom: { secretKeyRef: { name, key: "JUPYTER_TOKEN" } } },
+    ]);
+    expect(container.readinessProbe).toMatchObject({ httpGet: { path: "/api", port: 8888 } });
+  });
+
+  it("puts secrets only in the Secret: never in a URL, label, annotation or plain env", async () => {
+    fake = await startFakeKube();
+    const driver = driverFor(fake);
+    const spec = newSpec();
+    const env = secretEnv();
+    await driver.ensure(spec, env, AbortSignal.timeout(5000));
+    await follow(driver, spec.id);
+    await driver.destroy(spec.id);
+    const value = env.JUPYTER_TOKEN;
+    for (const request of fake.requests) {
+      expect(request.url).not.toContain(value);
+      const isSecret = request.method === "POST" && request.url.endsWith("/secrets");
+      if (!isSecret) expect(request.body).not.toContain(value);
+    }
+    const [secretPost] = creates(fake, "secrets");
+    expect(JSON.parse(secretPost!.body).stringData).toEqual(env);
+    for (const obj of fake.objects.values()) {
+      expect(JSON.stringify(obj.metadata)).not.toContain(value);
+    }
+  });
+
+  it("a restarted launcher finds the existing objects (409 → read) and creates no second pod", async () => {
+    fake = await startFakeKube();
+    const spec = newSpec();
+    const env = secretEnv();
+    // The first launcher dies after creating the parent and the Secret (its retries run out).
+    fake.fail({ method: "POST", path: /\/services$/, status: 500, times: 10 });
+    const dying = driverFor(fake, { retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+    await expect(dying.ensure(spec, env, AbortSignal.timeout(5000))).rejects.toThrow();
+    expect(fake.objects.get(`deployments/launcher-${spec.id}`)?.spec).toMatchObject({
+      replicas: 0,
+    });
+    // While the parent has no replica, no pod runs with a half-made instance.
+    expect([...fake.objects.keys()].filter((k) => k.startsWith("pods/"))).toHaveLength(0);
+    fake.clearFaults();
+    fake.requests.length = 0;
+    // Two fresh launchers resume at once.
+    await Promise.all([
+      driverFor(fake).ensure(spec, env, AbortSignal.timeout(5000)),
+      driverFor(fake).ensure(spec, env, AbortSignal.timeout(5000)),
+    ]);
+    expect(creates(fake, "deployments").every((r) => r.status === 409)).toBe(true);
+    expect(creates(fake, "secrets").every((r) => r.status === 409)).toBe(true);
+    expect((await follow(driverFor(fake), spec.id)).at(-1)!.phase).toBe("ready");
+    expect([...fake.objects.keys()].filter((k) => k.startsWith("pods/"))).toHaveLength(1);
+  });
+
+  it("resumes its watch from the last resourceVersion and relists after 410 Gone", async () => {
+    fake = await startFakeKube({ stepMs: 40 });
+    const driver = driverFor(fake);
+    const spec = newSpec();
+    await driver.ensure(spec, secretEnv(), AbortSignal.timeout(5000));
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 5000);
+    const seen: Observation[] = [];
+    for await (const observation of driver.observe(spec.id, controller.signal)) {
+      seen.push(observation);
+      if (observation.phase === "pulling") fake.compact(); // history gone, watch cut
+      if (isTerminal(observation.phase)) break;
+    }
+    clearTimeout(timer);
+    controller.abort();
+    expect(seen.at(-1)!.phase).toBe("ready");
+    expect(fake.goneCount()).toBeGreaterThan(0);
+    const lists = fake.requests.filter(
+      (r) => r.method === "GET" && /\/pods\?/.test(r.url) && !r.url.includes("watch=true"),
+    );
+    expect(lists.length).toBeGreaterThanOrEqual(2);
+    const versions = seen.map((o) => o.version);
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+  });
+
+  it("rides out 429 with Retry-After and 5xx bursts; 401 is refused clearly", async () => {
+    fake = await startFakeKube();
+    const spec = newSpec();
+    fake.fail({
+      method: "POST",
+      path: /\/deployments$/,
+      status: 429,
+      headers: { "retry-after": "0.1" },
+    });
+    fake.fail({ method: "POST", path: /\/secrets$/, status: 503, times: 3 });
+    const started = performance.now();
+    await driverFor(fake).ensure(spec, secretEnv(), AbortSignal.timeout(5000));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(90);
+    expect(creates(fake, "secrets")).toHaveLength(4);
+    expect((await follow(driverFor(fake), spec.id)).at(-1)!.phase).toBe("ready");
+
+    const refused = createKubernetesDriver({
+      namespace: NS,
+      kubeConfig: fake.kubeConfig(NS, "wrong-token"),
+    });
+    const error = await refused
+      .ensure(newSpec(), secretEnv(), AbortSignal.timeout(5000))
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(DriverError);
+    expect(error.code).toBe("refused");
+    expect(error.message).not.toContain("wrong-token");
+  });
+
+  it("destroy leaves a tombstone ConfigMap without secrets, deletes everything through the parent; follow ends destroyed; ensure never recreates", async () => {
+    fake = await startFakeKube();
+    const driver = driverFor(fake, { ingressHost: "{id}.apps.example.com" });
+    const spec = newSpec();
+    const env = secretEnv();
+    await driver.ensure(spec, env, AbortSignal.timeout(5000));
+    const ready = (await follow(driver, spec.id)).at(-1)!;
+    await driver.destroy(spec.id);
+    await driver.destroy(spec.id); // idempotent
+    const deletes = fake.requests.filter(
+      (r) => r.method === "DELETE" && r.url.includes("/deployments/"),
+    );
+    expect(deletes[0]!.url).toContain("propagationPolicy=Foreground");
+
+    const end = (await follow(driver, spec.id)).at(-1)!;
+    expect(end.phase).toBe("destroyed");
+    expect(end.version).toBeGreaterThan(ready.version);
+    // Foreground deletion finishes: only the tombstone is left.
+    const deadline = Date.now() + 3000;
+    while (
+      [...fake.objects.keys()].some((k) => !k.startsWith("configmaps/")) &&
+      Date.now() < deadline
+    ) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const keys = [...fake.objects.keys()];
+    expect(keys).toEqual([`configmaps/launcher-${spec.id}-destroyed`]);
+    expect(JSON.stringify(fake.objects.get(keys[0]!))).not.toContain(env.JUPYTER_TOKEN);
+
+    const before = creates(fake, "deployments").length;
+    await driverFor(fake).ensure(spec, env, AbortSignal.timeout(5000));
+    expect(creates(fake, "deployments")).toHaveLength(before);
+    expect((await follow(driverFor(fake), spec.id)).at(-1)!.phase).toBe("destroyed");
+  });
+
+  it("destroy before any launch leaves a tombstone, so a late ensure creates nothing", async () => {
+    fake = await startFakeKube();
+    const driver = driverFor(fake);
+    const spec = newSpec();
+    await driver.destroy(spec.id);
+    await driver.ensure(spec, secretEnv(), AbortSignal.timeout(5000));
+    expect(creates(fake, "deployments")).toHaveLength(0);
+    expect((await follow(driver, spec.id)).at(-1)!.phase).toBe("destroyed");
+  });
+
+  it("fails a launch whose readiness probe never passes within the template timeout, recorded on the platform", async () => {
+    fake = await startFakeKube({ neverReady: true });
+    const driver = driverFor(fake, { watchSeconds: 1 });
+    const slow = TemplateSchema.parse({
+      ...template,
+      drivers: { kubernetes: { ...template.drivers.kubernetes, timeout: 1 } },
+    });
+    const spec = newSpec(slow);
+    await driver.ensure(spec, secretEnv(), AbortSignal.timeout(5000));
+    const end = (await follow(driver, spec.id)).at(-1)!;
+    expect(end.phase).toBe("failed");
+    expect(end.error).toMatch(/ready within 1 s/);
+    // Another launcher process agrees, from the platform alone.
+    const other = (await follow(driverFor(fake), spec.id)).at(-1)!;
+    expect(other).toMatchObject({ phase: "failed", version: end.version });
+  });
+});
