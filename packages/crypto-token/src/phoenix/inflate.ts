@@ -15,7 +15,8 @@ export const MAX_INFLATED_SIZE = 8 * 1024 * 1024;
  */
 export async function inflateExactly(deflated: Uint8Array, size: number): Promise<Uint8Array> {
   if (size > MAX_INFLATED_SIZE) throw invalid("compressed term declares too large a size");
-  const out = new Uint8Array(size);
+  // Chunks, not one buffer of the declared size: memory follows what really inflates.
+  const chunks: Uint8Array[] = [];
   let length = 0;
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   try {
@@ -28,7 +29,7 @@ export async function inflateExactly(deflated: Uint8Array, size: number): Promis
         await reader.cancel().catch(() => {});
         throw invalid("compressed term inflates beyond its declared size");
       }
-      out.set(value, length);
+      chunks.push(value);
       length += value.length;
     }
   } catch (error) {
@@ -36,5 +37,11 @@ export async function inflateExactly(deflated: Uint8Array, size: number): Promis
     throw invalid("compressed term is not a zlib stream");
   }
   if (length !== size) throw invalid("compressed term inflates short of its declared size");
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
   return out;
 }
