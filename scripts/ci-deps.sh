@@ -2,7 +2,8 @@
 # Installs the Debian packages the test suites need, only when missing.
 set -euo pipefail
 need=()
-for pair in "chromium:chromium"; do
+# command:package — chromium for the e2e suite, jupyter for the real Jupyter template test.
+for pair in "chromium:chromium" "jupyter:jupyter-notebook"; do
   bin=${pair%%:*}; pkg=${pair#*:}
   command -v "$bin" >/dev/null 2>&1 || need+=("$pkg")
 done
