@@ -1,0 +1,81 @@
+import { startServer, type TestServer } from "@launcher/testing";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import {
+  createLauncherClient,
+  followLaunch,
+  type LauncherClient,
+  LauncherError,
+  memoryStore,
+  prepareLaunch,
+  type Snapshot,
+} from "../src/index.ts";
+
+let server: TestServer;
+let client: LauncherClient;
+beforeEach(async () => {
+  server = await startServer();
+  client = createLauncherClient({ url: server.url, WebSocket, retryDelayMs: () => 100 });
+}, 30_000);
+afterEach(async () => {
+  await client?.close();
+  await server?.dispose();
+});
+
+async function login(url: string, password: string): Promise<number> {
+  const auth = Buffer.from(`me:${password}`).toString("base64");
+  const response = await fetch(url, { headers: { authorization: `Basic ${auth}` } });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+describe("followLaunch against the real server", () => {
+  it("launches scratchpad to ready; the password logs in", async () => {
+    const store = memoryStore();
+    const launch = await prepareLaunch(client, { template: "scratchpad", store });
+    const ready = await followLaunch(client, { launch, store }).done();
+    expect(ready?.phase).toBe("ready");
+    expect(await login(ready!.access!.url, ready!.access!.credentials.password!)).toBe(200);
+    expect((await store.get(launch.id))?.snapshot).not.toHaveProperty("access");
+  }, 60_000);
+
+  it("resumes across a server kill and restart", async () => {
+    const store = memoryStore();
+    const launch = await prepareLaunch(client, { template: "scratchpad", store });
+    const seen: Snapshot[] = [];
+    const states: string[] = [];
+    for await (const snapshot of followLaunch(client, {
+      launch,
+      store,
+      onConnection: (state) => states.push(state),
+    })) {
+      seen.push(snapshot);
+      if (seen.length === 1) {
+        // Freeze the server before it can say more, then kill it and start it again.
+        process.kill(server.pid!, "SIGSTOP");
+        await server.kill("SIGKILL");
+        void server.restart();
+      }
+    }
+    expect(seen.at(-1)?.phase).toBe("ready");
+    expect(states).toEqual(["reconnecting", "connected"]);
+    const versions = seen.map((s) => s.version);
+    expect(new Set(versions).size).toBe(versions.length);
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+  }, 60_000);
+
+  it("refuses a tampered ticket with a typed error", async () => {
+    const store = memoryStore();
+    const launch = await prepareLaunch(client, { template: "scratchpad", store });
+    const tampered = `${launch.ticket.slice(0, -2)}${launch.ticket.endsWith("AA") ? "BB" : "AA"}`;
+    const error = await followLaunch(client, {
+      launch: { id: launch.id, ticket: tampered },
+      store: memoryStore(),
+    })
+      .done()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LauncherError);
+    expect(error).toMatchObject({ code: "ticket_refused" });
+    expect((error as LauncherError).tokenCode).toMatch(/invalid|malformed/);
+  }, 30_000);
+});
