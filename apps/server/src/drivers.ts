@@ -1,26 +1,36 @@
 import type { Driver } from "@launcher/drivers";
+import { createFlyDriver } from "@launcher/drivers/fly";
+import { createKubernetesDriver } from "@launcher/drivers/kubernetes";
 import { createLocalDriver } from "@launcher/drivers/local";
 import type { Env } from "./env.ts";
 
 /** The drivers this server offers, as configured by `LAUNCHER_DRIVERS`. */
 export function createDrivers(env: Env): Map<string, Driver> {
+  const factories: Record<Env["LAUNCHER_DRIVERS"][number], (() => Driver) | undefined> = {
+    local: () =>
+      createLocalDriver({
+        stateDir: env.LAUNCHER_STATE_DIR,
+        workRoot: env.LAUNCHER_WORK_DIR,
+        vars: { scratchpad: env.LAUNCHER_SCRATCHPAD },
+      }),
+    docker: undefined,
+    fly: () =>
+      createFlyDriver({
+        token: env.FLY_API_TOKEN,
+        org: env.FLY_ORG,
+        region: env.FLY_REGION,
+        apiUrl: env.FLY_API_URL,
+      }),
+    kubernetes: () =>
+      createKubernetesDriver({
+        namespace: env.LAUNCHER_K8S_NAMESPACE,
+        ingressHost: env.LAUNCHER_K8S_INGRESS_HOST,
+      }),
+  };
   const drivers = new Map<string, Driver>();
   for (const name of env.LAUNCHER_DRIVERS) {
-    switch (name) {
-      case "local":
-        drivers.set(
-          name,
-          createLocalDriver({
-            stateDir: env.LAUNCHER_STATE_DIR,
-            workRoot: env.LAUNCHER_WORK_DIR,
-            vars: { scratchpad: env.LAUNCHER_SCRATCHPAD },
-          }),
-        );
-        break;
-      default:
-        // Wired in as each driver lands.
-        break;
-    }
+    const make = factories[name];
+    if (make) drivers.set(name, make());
   }
   return drivers;
 }
