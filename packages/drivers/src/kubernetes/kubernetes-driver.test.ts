@@ -71,17 +71,14 @@ const creates = (f: FakeKube, resource: string) =>
 
 describe("kubernetes driver (contract-tested against a fake API server)", () => {
   it("launches to ready: Deployment, Secret, Service and Ingress named after the id, labelled, owned by the Deployment", async () => {
-    fake = await startFakeKube({ stepMs: 10 });
+    fake = await startFakeKube({ stepMs: 50 });
     const driver = driverFor(fake, { ingressHost: "{id}.apps.example.com" });
     const spec = newSpec();
-    const first = await driver
-      .observe(spec.id, AbortSignal.timeout(1000))
-      [Symbol.asyncIterator]()
-      .next();
-    expect(first.value).toMatchObject({ version: 0, phase: "preparing" });
-
+    // Followed from before the launch, as the server does: every pod state is seen.
+    const following = follow(driver, spec.id);
     await driver.ensure(spec, secretEnv(), AbortSignal.timeout(5000));
-    const seen = await follow(driver, spec.id);
+    const seen = await following;
+    expect(seen[0]).toMatchObject({ version: 0, phase: "preparing" });
     const last = seen.at(-1)!;
     expect(last.phase).toBe("ready");
     expect(last.url).toBe(`https://${spec.id}.apps.example.com/`);
