@@ -54,6 +54,11 @@ export const BUNDLED_TEMPLATES: TemplateInput[] = [
         port: 8888,
         healthPath: "/api",
       },
+      kubernetes: {
+        image: "quay.io/jupyter/base-notebook:latest",
+        port: 8888,
+        healthPath: "/api",
+      },
     },
   },
   {
@@ -76,6 +81,11 @@ export const BUNDLED_TEMPLATES: TemplateInput[] = [
         port: 8080,
         healthPath: "/public/health",
         guest: { cpus: 1, memoryMb: 1024 },
+      },
+      kubernetes: {
+        image: "ghcr.io/livebook-dev/livebook:latest",
+        port: 8080,
+        healthPath: "/public/health",
       },
     },
   },
