@@ -64,7 +64,7 @@ describe("a launch", () => {
     fake.send("sealed-ticket-1", makeSnapshot(id, "preparing"));
     fake.send("sealed-ticket-1", makeSnapshot(id, "starting"));
     const bar = screen.getByRole("progressbar");
-    expect(bar.getAttribute("aria-valuenow")).toBe("33");
+    expect(bar.getAttribute("aria-valuenow")).toBe("50");
     expect(screen.getByText(/Creating instance/).closest("li")?.dataset.state).toBe("done");
     expect(screen.getByText(/log line at starting/)).toBeTruthy();
     // The polite live region announces the phase.
@@ -206,15 +206,15 @@ describe("after a refresh", () => {
     sessionStorage.setItem("other-app", "hello");
     const { fake } = await boot();
     // The first render already has the progress: no flash of an empty form.
-    expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("33");
+    expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("50");
     const follow = fake.followOf("stored-ticket");
     expect(follow.input).toEqual({ ticket: "stored-ticket", lastEventId: "2" });
 
     // An older snapshot is never shown again.
     follow.handlers.onData(makeSnapshot(id, "creating"), "1");
-    expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("33");
+    expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("50");
     fake.send("stored-ticket", makeSnapshot(id, "checking"));
-    expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("67");
+    expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("83");
   });
 
   it("shows a stored summary and gets the credentials from the resent terminal snapshot", async () => {

@@ -73,12 +73,19 @@ export function LaunchForm(props: Props) {
                     {(d) => (
                       <option value={d.name} disabled={!d.available}>
                         {d.name}
-                        {d.available ? "" : ` (unavailable${d.reason ? `: ${d.reason}` : ""})`}
+                        {d.available ? "" : " (unavailable)"}
                       </option>
                     )}
                   </For>
                 </select>
               </label>
+              <For each={list().drivers.filter((d) => !d.available && d.reason)}>
+                {(d) => (
+                  <p class="muted small why-driver">
+                    {d.name}: {d.reason}
+                  </p>
+                )}
+              </For>
             </Show>
             <fieldset class="templates">
               <legend>Template</legend>

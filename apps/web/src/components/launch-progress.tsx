@@ -56,9 +56,12 @@ export function LaunchProgress(props: {
       <ol class="steps">
         <For each={props.snapshot?.steps ?? []}>
           {(step) => {
+            // A running step counts up to now; a pending or skipped one has no time yet.
             const took = () => {
               if (step.startedAt === undefined) return undefined;
-              return formatDuration((step.endedAt ?? props.now) - step.startedAt);
+              if (step.state === "running") return formatDuration(props.now - step.startedAt);
+              if (step.endedAt === undefined) return undefined;
+              return formatDuration(step.endedAt - step.startedAt);
             };
             return (
               <li class="step" data-state={step.state}>

@@ -15,6 +15,7 @@ describe("makeOverallProgress", () => {
   it("counts finished steps whole and the running one by its progress", () => {
     const id = "c".repeat(32);
     expect(makeOverallProgress(makeSnapshot(id, "preparing"))).toBe(0);
+    expect(makeOverallProgress(makeSnapshot(id, "creating"))).toBeCloseTo(0.5 / 3);
     const starting = makeSnapshot(id, "starting");
     starting.steps[1]!.progress = 0.5;
     expect(makeOverallProgress(starting)).toBe(0.5);
