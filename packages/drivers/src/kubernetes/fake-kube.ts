@@ -248,6 +248,12 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       if (--fault.times <= 0) faults.splice(faults.indexOf(fault), 1);
       return status(res, fault.status, "Injected", "injected fault", fault.headers);
     }
+    if (url.pathname === "/version" && method === "GET") {
+      // The API server's version, as `kubectl version` reads it.
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ major: "1", minor: "31", gitVersion: "v1.31.0-fake" }));
+      return;
+    }
     const route = ROUTES.map(([re]) => re.exec(url.pathname)).find(Boolean);
     if (!route) return status(res, 404, "NotFound", `no route ${url.pathname}`);
     const [, namespace, resource, name] = route as unknown as [

@@ -275,3 +275,28 @@ describe("kubernetes driver (contract-tested against a fake API server)", () => 
     expect(other).toMatchObject({ phase: "failed", version: end.version });
   });
 });
+
+describe("kubernetes availability", () => {
+  it("is available when the API server answers, and says which", async () => {
+    fake = await startFakeKube({ stepMs: 50 });
+    const driver = driverFor(fake);
+    expect(await driver.available()).toEqual({
+      available: true,
+      detail: `Kubernetes v1.31.0-fake, namespace ${NS}`,
+    });
+    expect((await driver.availableFor(template)).available).toBe(true);
+  });
+
+  it("is unavailable, with the reason, when no API server answers", async () => {
+    fake = await startFakeKube({ stepMs: 50 });
+    const kubeConfig = fake.kubeConfig(NS);
+    const server = kubeConfig.getCurrentCluster()!.server;
+    await fake.close();
+    fake = undefined;
+    const driver = createKubernetesDriver({ namespace: NS, kubeConfig });
+    expect(await driver.available()).toEqual({
+      available: false,
+      reason: `the Kubernetes API at ${server} did not answer`,
+    });
+  });
+});

@@ -8,6 +8,7 @@ import {
   type V1Deployment,
   type V1OwnerReference,
   type V1Pod,
+  VersionApi,
   Watch,
 } from "@kubernetes/client-node";
 import {
@@ -453,15 +454,36 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
     await read("delete secret", () => api().core.deleteNamespacedSecret({ name, namespace }));
   }
 
-  async function available(): Promise<Availability> {
+  // Asking the API server is the only way to know: with no kubeconfig at all, the client
+  // library falls back to http://localhost:8080. The answer is kept for a few seconds.
+  let availability: { at: number; value: Promise<Availability> } | undefined;
+  async function probe(): Promise<Availability> {
+    let kc: KubeConfig;
     try {
-      const kc = api().kc;
-      if (!kc.getCurrentCluster())
-        return { available: false, reason: "no Kubernetes cluster configured" };
-      return { available: true, detail: `Kubernetes namespace ${namespace}` };
+      kc = api().kc;
     } catch (error) {
       return { available: false, reason: `no usable kubeconfig: ${(error as Error).message}` };
     }
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) return { available: false, reason: "no Kubernetes cluster configured" };
+    try {
+      const version = await Promise.race([
+        kc.makeApiClient(VersionApi).getCode(),
+        sleep(3000).then(() => Promise.reject(new Error("timeout"))),
+      ]);
+      return {
+        available: true,
+        detail: `Kubernetes ${version.gitVersion}, namespace ${namespace}`,
+      };
+    } catch {
+      return { available: false, reason: `the Kubernetes API at ${cluster.server} did not answer` };
+    }
+  }
+  function available(): Promise<Availability> {
+    if (!availability || Date.now() - availability.at > 10_000) {
+      availability = { at: Date.now(), value: probe() };
+    }
+    return availability.value;
   }
 
   return {
