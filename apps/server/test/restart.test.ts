@@ -34,6 +34,22 @@ describe("restarts and replicas", () => {
     });
   }
 
+  it("leaves instances running when the server's whole process group is killed", async () => {
+    const server = await startServer({ processGroup: true });
+    const c = makeClient(server.url);
+    try {
+      const { ticket } = await c.client.launch.prepare.mutate({ template: "scratchpad" });
+      const ready = await within(follow(c.client, { ticket }).done);
+      const password = ready.access!.credentials.password!;
+      await server.kill("SIGKILL");
+      expect(await appsWithSecret(password)).toHaveLength(1);
+      expect((await fetch(ready.access!.url, { headers: basicAuth(password) })).status).toBe(200);
+    } finally {
+      c.close();
+      await server.dispose();
+    }
+  });
+
   it("starts one instance when two servers sharing a state dir ensure the same ticket at once", async () => {
     const a = await startServer();
     const b = await startServer({ stateDir: a.stateDir, keys: a.keys });

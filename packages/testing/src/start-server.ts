@@ -16,6 +16,8 @@ export interface StartServerOptions {
   port?: number;
   /** Extra environment. */
   env?: Record<string, string>;
+  /** Run the server as its own process group leader, so `kill` can hit the whole group. */
+  processGroup?: boolean;
 }
 
 export interface TestServer extends AsyncDisposable {
@@ -25,7 +27,10 @@ export interface TestServer extends AsyncDisposable {
   readonly workDir: string;
   readonly keys: string;
   readonly pid: number | undefined;
-  /** Stops the server process (SIGKILL by default) and waits until it is gone. */
+  /**
+   * Stops the server process (SIGKILL by default) and waits until it is gone. With
+   * `processGroup`, the signal goes to the server's whole process group.
+   */
   kill(signal?: "SIGKILL" | "SIGTERM"): Promise<void>;
   /** Starts it again on the same port with the same state and keys. */
   restart(): Promise<void>;
@@ -119,6 +124,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Tes
         ...options.env,
       },
       stdio: ["ignore", "pipe", "pipe"],
+      detached: options.processGroup ?? false,
     });
     const capture = (chunk: Buffer) => {
       log.text += chunk.toString();
@@ -132,7 +138,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Tes
     const current = child;
     if (!current || current.exitCode !== null || current.signalCode !== null) return;
     const exited = new Promise((r) => current.once("exit", r));
-    current.kill(signal);
+    if (options.processGroup && current.pid) process.kill(-current.pid, signal);
+    else current.kill(signal);
     await exited;
   };
 
