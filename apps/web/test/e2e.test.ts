@@ -242,6 +242,29 @@ describe.skipIf(!runnable && !ci)("the web app in Chromium", { timeout: 120_000 
     }
   });
 
+  it("notices a hung server within seconds, not the 30 s of a closing handshake", async () => {
+    const page = await open({ slow: true });
+    const pid = server.pid!;
+    try {
+      const badge = page.locator(".badge");
+      await badge.getByText("Connected").waitFor();
+      await launch(page, SLOW);
+      await waitForRunningStep(page);
+      // Stopped, the server keeps its sockets open but answers nothing: only the
+      // keep-alive watchdog (ping every 4 s, pong within 2 s) can tell.
+      process.kill(pid, "SIGSTOP");
+      const stoppedAt = Date.now();
+      await badge.getByText("Reconnecting…").waitFor({ timeout: 15_000 });
+      expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+      process.kill(pid, "SIGCONT");
+      await badge.getByText("Connected").waitFor({ timeout: 15_000 });
+      await waitForReady(page);
+    } finally {
+      process.kill(pid, "SIGCONT");
+      await close();
+    }
+  });
+
   it("keeps no ticket after Dismiss and never shows the password outside the summary", async () => {
     const page = await open();
     try {
