@@ -187,6 +187,13 @@ describe.skipIf(!runnable && !ci)("the web app in Chromium", { timeout: 120_000 
       expect(await basicAuth(url, `${password}x`)).toBe(401);
       expect(await page.getByText(/launched in \d/).count()).toBe(1);
 
+      // Dark mode follows the system's preference.
+      const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      const light = await background();
+      await page.emulateMedia({ colorScheme: "dark" });
+      expect(await background()).not.toBe(light);
+      expect(await background()).toBe("rgb(15, 18, 22)");
+
       // At 360 px the summary fits without sideways scrolling.
       await page.setViewportSize({ width: 360, height: 760 });
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
@@ -268,10 +275,15 @@ describe.skipIf(!runnable && !ci)("the web app in Chromium", { timeout: 120_000 
   it("keeps no ticket after Dismiss and never shows the password outside the summary", async () => {
     const page = await open();
     try {
+      await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
       await launch(page);
       await waitForReady(page);
       expect(await storedLaunches(page)).toHaveLength(1);
+      await page.getByRole("button", { name: "Copy password" }).click();
+      await page.getByText("Copied").waitFor();
+      const copied = await page.evaluate(() => navigator.clipboard.readText());
       const password = await revealPassword(page);
+      expect(copied).toBe(password);
       // Reload: the summary comes back, with the password only from the server.
       await page.reload();
       await waitForReady(page);
