@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
-import { constants } from "node:fs";
+import { constants, type FSWatcher, watch } from "node:fs";
 import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, isAbsolute, join } from "node:path";
 import type { Availability, Driver, InstanceSpec, Observation, SecretEnv } from "../driver.ts";
-import { DriverError } from "../driver.ts";
+import { DriverError, isTerminal } from "../driver.ts";
 import { probeHealth } from "../health.ts";
 import { makeSteps, type StepMarks } from "../steps.ts";
 import { fillPlaceholders, type Template } from "../template.ts";
@@ -31,7 +31,10 @@ export interface LocalDriverOptions {
   vars?: Readonly<Record<string, string>>;
   /** Host used in instance URLs. */
   publicHost?: string;
-  /** How often an observer looks at the record, in ms. */
+  /**
+   * How often an observer looks at the record when no file changed, in ms (at most
+   * 100 ms while it probes a starting instance's port and health).
+   */
   pollMs?: number;
   /** How long a stopping instance gets before SIGKILL, in ms. */
   stopGraceMs?: number;
@@ -107,7 +110,9 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
   const instancesDir = join(options.stateDir, "instances");
   const workRoot = options.workRoot ?? join(tmpdir(), "launcher-instances");
   const publicHost = options.publicHost ?? "127.0.0.1";
-  const pollMs = options.pollMs ?? 250;
+  const pollMs = options.pollMs ?? 1000;
+  const fastPollMs = Math.min(pollMs, 100);
+  const minGapMs = Math.min(pollMs, 25);
   const stopGraceMs = options.stopGraceMs ?? 5000;
   const claimGraceMs = options.claimGraceMs ?? 2000;
   const passEnv = options.passEnv ?? DEFAULT_PASS_ENV;
@@ -361,20 +366,45 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
 
     async *observe(id, signal) {
       const dir = dirOf(id);
-      let last = -1;
-      while (!signal.aborted) {
-        const observation = await look(id, dir);
-        if (observation.version > last || last < 0) {
-          last = observation.version;
-          yield observation;
-          if (
-            observation.phase === "ready" ||
-            observation.phase === "failed" ||
-            observation.phase === "destroyed"
-          )
-            return;
+      // Marker files and log writes wake the observer at once (inotify); the timer is
+      // for what no file records: the port opening and the health check passing.
+      let watcher: FSWatcher | undefined;
+      let wake: (() => void) | undefined;
+      const arm = () => {
+        if (watcher) return;
+        try {
+          watcher = watch(dir, () => wake?.());
+          watcher.on("error", () => {});
+        } catch {
+          // No folder yet: the platform does not know this id.
         }
-        await sleep(pollMs, signal);
+      };
+      let last = -1;
+      try {
+        while (!signal.aborted) {
+          arm();
+          const observation = await look(id, dir);
+          if (observation.version > last) {
+            last = observation.version;
+            yield observation;
+            if (isTerminal(observation.phase)) return;
+          }
+          const probing = observation.phase === "starting" || observation.phase === "checking";
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(done, probing ? fastPollMs : pollMs);
+            function done() {
+              clearTimeout(timer);
+              wake = undefined;
+              signal.removeEventListener("abort", done);
+              resolve();
+            }
+            wake = done;
+            signal.addEventListener("abort", done, { once: true });
+          });
+          await sleep(minGapMs, signal);
+        }
+      } finally {
+        watcher?.close();
       }
     },
 
