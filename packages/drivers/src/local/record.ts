@@ -1,4 +1,4 @@
-import { open, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { link, open, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Phase } from "../driver.ts";
 
@@ -96,6 +96,22 @@ async function readJson<T>(path: string): Promise<T | undefined> {
   }
 }
 
+/**
+ * A marker that exists counts even when its content cannot be read: one left empty by
+ * a launcher killed mid-write (before markers were published whole) must not read as
+ * absent, or its phase could never be reached again (the marker cannot be re-added).
+ * It then says only when it appeared; a claim says its owner is unknown (pid 0: dead).
+ */
+async function readMarker<T extends Marker>(
+  path: string,
+  fallback: object = {},
+): Promise<T | undefined> {
+  const value = await readJson<T>(path);
+  if (value && typeof value === "object") return value;
+  const info = await stat(path).catch(() => undefined);
+  return info ? ({ ...fallback, at: info.mtimeMs } as T) : undefined;
+}
+
 export async function readRecord(dir: string): Promise<RecordState> {
   let names: string[];
   try {
@@ -108,11 +124,14 @@ export async function readRecord(dir: string): Promise<RecordState> {
     .filter((n) => /^claim\.\d+$/.test(n))
     .map((n) => Number(n.slice(6)))
     .sort((a, b) => b - a);
-  const get = <T>(name: string) => (has(name) ? readJson<T>(join(dir, name)) : undefined);
+  const get = <T extends Marker | undefined>(name: string) =>
+    has(name) ? readMarker<NonNullable<T>>(join(dir, name)) : undefined;
   const [claim, launch, monitor, app, listening, ready, exit, failed, destroyed] =
     await Promise.all([
-      claims.length ? readJson<Claim>(join(dir, `claim.${claims[0]}`)) : undefined,
-      get<LaunchFile>("launch.json"),
+      claims.length
+        ? readMarker<Claim>(join(dir, `claim.${claims[0]}`), { pid: 0, startTime: 0 })
+        : undefined,
+      has("launch.json") ? readJson<LaunchFile>(join(dir, "launch.json")) : undefined,
       get<RecordState["monitor"]>("monitor.json"),
       get<RecordState["app"]>("app.json"),
       get<Marker>("listening.json"),
@@ -143,21 +162,23 @@ export async function readRecord(dir: string): Promise<RecordState> {
 }
 
 /**
- * Adds a marker unless it exists. Exclusive create: of two processes adding the
- * same marker, exactly one wins and the other learns it lost (returns false).
+ * Adds a marker unless it exists. Exclusive and whole: the content is written to a
+ * temporary file first, then hard-linked to the marker's name, which fails if the name
+ * exists. Of two processes adding the same marker exactly one wins and the other learns
+ * it lost (returns false); a launcher killed at any instant leaves either no marker or a
+ * complete one, never an empty file that blocks the phase for ever.
  */
 export async function addMarker(dir: string, name: string, value: object): Promise<boolean> {
+  const tmp = join(dir, `.${name}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  await writeFile(tmp, JSON.stringify(value), { mode: 0o600 });
   try {
-    const handle = await open(join(dir, name), "wx", 0o600);
-    try {
-      await handle.writeFile(JSON.stringify(value));
-    } finally {
-      await handle.close();
-    }
+    await link(tmp, join(dir, name));
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
     throw error;
+  } finally {
+    await unlink(tmp).catch(() => {});
   }
 }
 
