@@ -1,0 +1,154 @@
+import { readdir, readFile, readlink } from "node:fs/promises";
+import type { AppRouter } from "@launcher/api";
+import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } from "@trpc/client";
+import WebSocket from "ws";
+
+/** A seeded PRNG (mulberry32): the same seed replays the same chaos. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Waits until `test` holds, checking every `everyMs`; fails after `timeoutMs`. */
+export async function waitFor(
+  test: () => boolean | Promise<boolean>,
+  what: string,
+  { timeoutMs = 30_000, everyMs = 50 } = {},
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await test()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/**
+ * A tRPC client (wsLink for subscriptions) whose WebSocket records what the server sent
+ * outside of any request, such as tRPC's `reconnect` notification.
+ */
+export function makeTappedClient(url: string, options: { origin?: string; wsUrl?: string } = {}) {
+  const states: string[] = [];
+  const notifications: string[] = [];
+  class TappedWebSocket extends WebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols, options.origin ? { origin: options.origin } : {});
+      this.on("message", (data: Buffer) => {
+        const text = data.toString();
+        if (text.includes('"method":"reconnect"')) notifications.push("reconnect");
+      });
+    }
+  }
+  const wsClient = createWSClient({
+    url: options.wsUrl ?? `${url.replace(/^http/, "ws")}/trpc`,
+    WebSocket: TappedWebSocket as unknown as typeof globalThis.WebSocket,
+    retryDelayMs: () => 100,
+    onOpen: () => states.push("open"),
+    onClose: () => states.push("close"),
+  });
+  const client = createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: wsLink({ client: wsClient }),
+        false: httpBatchLink({ url: `${url}/trpc` }),
+      }),
+    ],
+  });
+  return {
+    client,
+    wsClient,
+    states,
+    notifications,
+    isOpen: () => states.at(-1) === "open",
+    close: () => wsClient.close(),
+  };
+}
+
+export interface InstanceProcess {
+  pid: number;
+  ppid: number;
+  kind: "monitor" | "app";
+  /** The instance id (the monitor's folder, or the app's working dir). */
+  id: string;
+  /** The app's `SCRATCHPAD_PASSWORD`, for apps. */
+  password?: string;
+}
+
+async function liveStat(pid: string): Promise<{ ppid: number } | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  if (fields[0] === "Z" || fields[0] === "X") return undefined;
+  return { ppid: Number(fields[1]) };
+}
+
+/**
+ * Every live instance process of one launcher state: monitors (their command line names
+ * the instance folder under `stateDir`) and apps (their working dir is under `workDir`).
+ */
+export async function instanceProcesses(
+  stateDir: string,
+  workDir: string,
+): Promise<InstanceProcess[]> {
+  const found: InstanceProcess[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8");
+      if (cmdline.includes("launcher-monitor.mjs") && cmdline.includes(stateDir)) {
+        const stat = await liveStat(entry);
+        const id = cmdline
+          .split("\0")
+          .find((arg) => arg.startsWith(`${stateDir}/instances/`))
+          ?.split("/")
+          .at(-1);
+        if (stat && id) found.push({ pid: Number(entry), ppid: stat.ppid, kind: "monitor", id });
+        continue;
+      }
+      const cwd = await readlink(`/proc/${entry}/cwd`).catch(() => "");
+      if (!cwd.startsWith(`${workDir}/`)) continue;
+      const stat = await liveStat(entry);
+      if (!stat) continue;
+      const environ = await readFile(`/proc/${entry}/environ`, "utf8");
+      const password = environ
+        .split("\0")
+        .find((v) => v.startsWith("SCRATCHPAD_PASSWORD="))
+        ?.slice("SCRATCHPAD_PASSWORD=".length);
+      found.push({
+        pid: Number(entry),
+        ppid: stat.ppid,
+        kind: "app",
+        id: cwd.slice(workDir.length + 1).split("/")[0]!,
+        password,
+      });
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found;
+}
+
+/** Resident set size of a process in bytes, from /proc (0 when it is gone). */
+export async function rssOf(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  return kb ? Number(kb) * 1024 : 0;
+}
+
+/** An instance's record (marker files, without the log) for a failure message. */
+export async function describeRecord(stateDir: string, id: string): Promise<string> {
+  const dir = `${stateDir}/instances/${id}`;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const lines = await Promise.all(
+    names
+      .filter((name) => name !== "log")
+      .map(async (name) => `${name}: ${await readFile(`${dir}/${name}`, "utf8").catch(() => "?")}`),
+  );
+  return lines.join("\n");
+}
