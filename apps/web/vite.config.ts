@@ -7,5 +7,15 @@ const server = process.env.LAUNCHER_DEV_SERVER ?? "http://127.0.0.1:3000";
 export default defineConfig({
   plugins: [solid()],
   build: { target: "es2022", modulePreload: { polyfill: false } },
-  server: { proxy: { "/trpc": { target: server, ws: true } } },
+  server: {
+    proxy: {
+      "/trpc": {
+        target: server,
+        ws: true,
+        // The server takes WebSocket upgrades only from its own origins; the dev page's is Vite's.
+        configure: (proxy) =>
+          proxy.on("proxyReqWs", (request) => request.setHeader("origin", server)),
+      },
+    },
+  },
 });
