@@ -19,6 +19,8 @@ export function createTemplates(api: LauncherApi) {
     list,
     error,
     reload,
-    nameOf: (id: string) => list()?.templates.find((t) => t.id === id)?.name ?? id,
+    /** The template's name; until the list is loaded, its id capitalized ("Scratchpad"). */
+    nameOf: (id: string) =>
+      list()?.templates.find((t) => t.id === id)?.name ?? id.charAt(0).toUpperCase() + id.slice(1),
   };
 }
