@@ -79,6 +79,7 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
         burst: env.LAUNCHER_PREPARE_LIMIT,
       }),
     },
+    maxSubscriptions: env.LAUNCHER_MAX_SUBSCRIPTIONS,
     logger,
     version: VERSION,
   };
@@ -88,9 +89,12 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
     const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim();
     return first || req.socket.remoteAddress || "unknown";
   };
+  // Called once per WebSocket connection (and per HTTP request): the subscription
+  // count it starts lives exactly as long as the connection.
   const createContext = ({ req }: { req: IncomingMessage }): LauncherContext => ({
     deps,
     clientAddress: clientAddress(req),
+    connection: { subscriptions: 0 },
   });
   const onError = ({
     error,

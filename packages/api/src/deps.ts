@@ -21,6 +21,8 @@ export interface LauncherDeps {
   ticketMaxAge: number;
   hub: ObservationHub;
   limits: { unseal: RateLimiter; prepare: RateLimiter };
+  /** Concurrent subscriptions allowed per connection (unlimited when unset). */
+  maxSubscriptions?: number;
   logger: LauncherLogger;
   version: string;
 }

@@ -21,5 +21,9 @@ export {
   TicketPayloadSchema,
 } from "./schemas.ts";
 export { generateInstanceId, generateSecret } from "./secrets.ts";
+export {
+  type ConnectionState,
+  SubscriptionLimitError,
+} from "./subscription-limit.ts";
 export { TICKET_PURPOSE } from "./ticket.ts";
 export { createCallerFactory, type LauncherContext } from "./trpc.ts";

@@ -3,12 +3,15 @@ import { DriverError } from "@launcher/drivers";
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { LauncherDeps } from "./deps.ts";
 import { RateLimitError } from "./rate-limit.ts";
+import { type ConnectionState, SubscriptionLimitError } from "./subscription-limit.ts";
 
 /** Per-request context: the server's shared parts and who is asking. */
 export interface LauncherContext {
   deps: LauncherDeps;
   /** The client's address, for rate limits. */
   clientAddress: string;
+  /** Counts this connection's open subscriptions, for `deps.maxSubscriptions`. */
+  connection?: ConnectionState;
 }
 
 const t = initTRPC.context<LauncherContext>().create({
@@ -27,6 +30,7 @@ const t = initTRPC.context<LauncherContext>().create({
         ...(cause instanceof TokenError ? { tokenCode: cause.code } : {}),
         ...(cause instanceof DriverError ? { driverCode: cause.code } : {}),
         ...(cause instanceof RateLimitError ? { retryAfter: cause.retryAfter } : {}),
+        ...(cause instanceof SubscriptionLimitError ? { maxSubscriptions: cause.limit } : {}),
       },
     };
   },

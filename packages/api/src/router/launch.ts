@@ -4,6 +4,7 @@ import { type TRPCRouterRecord, tracked } from "@trpc/server";
 import {
   DestroyInputSchema,
   DestroyOutputSchema,
+  type FollowInput,
   FollowInputSchema,
   PrepareInputSchema,
   PrepareOutputSchema,
@@ -11,6 +12,7 @@ import {
   type TicketPayload,
 } from "../schemas.ts";
 import { generateInstanceId, generateSecrets } from "../secrets.ts";
+import { SubscriptionLimitError, takeSubscriptionSlot } from "../subscription-limit.ts";
 import { openTicket, rateLimited, sealTicket } from "../ticket.ts";
 import { type LauncherContext, publicProcedure, TRPCError } from "../trpc.ts";
 
@@ -62,6 +64,41 @@ function toSnapshot(ticket: TicketPayload, template: Template, o: Observation): 
   return snapshot;
 }
 
+/** The snapshots of one launch for one follower: see `follow`. */
+async function* followLaunch(
+  ctx: LauncherContext,
+  input: FollowInput,
+  signal: AbortSignal | undefined,
+) {
+  const ticket = await openTicket(ctx, input.ticket);
+  const { template, driver } = resolveLaunch(ctx, ticket.template, ticket.driver);
+  const last = input.lastEventId == null ? undefined : Number(input.lastEventId);
+  const aborted = signal ?? new AbortController().signal;
+  let ensured = false;
+  for await (const observation of ctx.deps.hub.watch(driver, ticket.id, aborted)) {
+    const terminal = isTerminal(observation.phase);
+    if (!ensured && !terminal) {
+      ensured = true;
+      if (observation.version === 0 && last === undefined) {
+        // A launch the platform does not know yet: say so before anything starts.
+        yield tracked("0", toSnapshot(ticket, template, observation));
+      }
+      const env = Object.fromEntries(
+        template.secrets.map((s) => [s.env, ticket.secrets[s.name] ?? ""]),
+      );
+      void ctx.deps.hub.ensure(
+        driver,
+        { id: ticket.id, template, createdAt: ticket.createdAt },
+        env,
+      );
+      if (observation.version === 0) continue;
+    }
+    if (last !== undefined && observation.version <= last && !terminal) continue;
+    yield tracked(String(observation.version), toSnapshot(ticket, template, observation));
+    if (terminal) return;
+  }
+}
+
 export const launchRouter = {
   /** Draws the id and secrets and seals them into a ticket. No side effect. */
   prepare: publicProcedure
@@ -101,32 +138,20 @@ export const launchRouter = {
     input,
     signal,
   }) {
-    const ticket = await openTicket(ctx, input.ticket);
-    const { template, driver } = resolveLaunch(ctx, ticket.template, ticket.driver);
-    const last = input.lastEventId == null ? undefined : Number(input.lastEventId);
-    const aborted = signal ?? new AbortController().signal;
-    let ensured = false;
-    for await (const observation of ctx.deps.hub.watch(driver, ticket.id, aborted)) {
-      const terminal = isTerminal(observation.phase);
-      if (!ensured && !terminal) {
-        ensured = true;
-        if (observation.version === 0 && last === undefined) {
-          // A launch the platform does not know yet: say so before anything starts.
-          yield tracked("0", toSnapshot(ticket, template, observation));
-        }
-        const env = Object.fromEntries(
-          template.secrets.map((s) => [s.env, ticket.secrets[s.name] ?? ""]),
-        );
-        void ctx.deps.hub.ensure(
-          driver,
-          { id: ticket.id, template, createdAt: ticket.createdAt },
-          env,
-        );
-        if (observation.version === 0) continue;
-      }
-      if (last !== undefined && observation.version <= last && !terminal) continue;
-      yield tracked(String(observation.version), toSnapshot(ticket, template, observation));
-      if (terminal) return;
+    let releaseSlot: () => void;
+    try {
+      releaseSlot = takeSubscriptionSlot(
+        ctx.connection,
+        ctx.deps.maxSubscriptions ?? Number.POSITIVE_INFINITY,
+      );
+    } catch (error) {
+      if (!(error instanceof SubscriptionLimitError)) throw error;
+      throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: error.message, cause: error });
+    }
+    try {
+      yield* followLaunch(ctx, input, signal);
+    } finally {
+      releaseSlot();
     }
   }),
 
