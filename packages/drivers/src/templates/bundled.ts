@@ -17,6 +17,13 @@ export const BUNDLED_TEMPLATES: TemplateInput[] = [
         healthPath: "/health",
         timeout: 30,
       },
+      // Built and imported by scripts/engine.sh (busybox, Basic auth against the password).
+      docker: {
+        image: "localhost/launcher-scratchpad:latest",
+        port: 8080,
+        healthPath: "/health",
+        timeout: 30,
+      },
     },
   },
   {
