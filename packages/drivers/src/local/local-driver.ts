@@ -269,8 +269,8 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
   async function describe(id: string, dir: string, state: RecordState): Promise<Observation> {
     const phase = phaseOf(state);
     const marks: StepMarks = {
-      create: { startedAt: state.claim?.at, endedAt: state.monitor?.at },
-      start: { startedAt: state.monitor?.at, endedAt: state.listening?.at },
+      create: { startedAt: state.claim?.at, endedAt: state.app?.at },
+      start: { startedAt: state.app?.at, endedAt: state.listening?.at },
       check: { startedAt: state.listening?.at, endedAt: state.ready?.at },
     };
     const failedStep =
