@@ -9,7 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const CHROMIUM = "/usr/bin/chromium";
 const WEB_DIST = resolve(import.meta.dirname, "../dist/index.html");
-const DOCS = resolve(import.meta.dirname, "../../../docs");
+// Screenshots go to test-results/ on every run; `LAUNCHER_SCREENSHOTS=docs` (the root
+// `screenshots` script) refreshes the ones the README shows, in docs/.
+const DOCS = resolve(
+  import.meta.dirname,
+  process.env.LAUNCHER_SCREENSHOTS === "docs"
+    ? "../../../docs"
+    : "../../../test-results/screenshots",
+);
 const SLOW = "Scratchpad (slow start, fixture)";
 
 /**
