@@ -9,7 +9,13 @@ interface Props {
 }
 
 function availability(template: Template, driver: string) {
-  return template.drivers.find((d) => d.driver === driver) ?? { available: false, reason: "" };
+  const elsewhere = template.drivers.map((d) => d.driver).join(", ");
+  return (
+    template.drivers.find((d) => d.driver === driver) ?? {
+      available: false,
+      reason: elsewhere ? `it runs on ${elsewhere}` : "",
+    }
+  );
 }
 
 export function LaunchForm(props: Props) {
