@@ -1,0 +1,84 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { waitFor } from "./harness.ts";
+
+/** The same template scripts/replicas.sh runs. */
+const TEMPLATE = resolve(import.meta.dirname, "../../../scripts/replicas/nginx.conf.template");
+
+export const NGINX = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((path) => existsSync(path));
+
+/** A port that was free a moment ago (nginx cannot listen on port 0 and tell us which). */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+export interface Nginx extends AsyncDisposable {
+  readonly url: string;
+  readonly port: number;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Runs nginx from the repo's replica config in front of `upstreams` (ports). */
+export async function startNginx(upstreams: number[], listenPort?: number): Promise<Nginx> {
+  if (!NGINX) throw new Error("nginx is not installed (scripts/ci-deps.sh installs it)");
+  const prefix = await mkdtemp(join(tmpdir(), "launcher-nginx-"));
+  const port = listenPort ?? (await freePort());
+  const conf = (await readFile(TEMPLATE, "utf8"))
+    .replaceAll("{{PREFIX}}", prefix)
+    .replaceAll("{{LB_PORT}}", String(port))
+    .replaceAll(
+      "{{UPSTREAMS}}",
+      upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=2s;`).join("\n"),
+    );
+  await writeFile(join(prefix, "nginx.conf"), conf);
+  let log = "";
+  const child: ChildProcess = spawn(NGINX, ["-p", prefix, "-c", join(prefix, "nginx.conf")], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout!.on("data", (chunk: Buffer) => {
+    log += chunk.toString();
+  });
+  child.stderr!.on("data", (chunk: Buffer) => {
+    log += chunk.toString();
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`nginx exited:\n${log}`);
+      return fetch(`${url}/health`).then(
+        (res) => res.arrayBuffer().then(() => true),
+        () => false,
+      );
+    },
+    "nginx to listen",
+    { timeoutMs: 10_000 },
+  );
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    }
+    await rm(prefix, { recursive: true, force: true });
+  };
+  return { url, port, output: () => log, stop, [Symbol.asyncDispose]: stop };
+}
+
+/** Which replica (its port) nginx sent an HTTP request to. */
+export async function upstreamOf(url: string): Promise<number> {
+  const res = await fetch(`${url}/health`);
+  await res.arrayBuffer();
+  return Number(res.headers.get("x-launcher-upstream")?.split(":").at(-1));
+}
