@@ -1,0 +1,13 @@
+// Runs one `ensure` in its own process, so a test can kill -9 it mid-launch.
+// Usage: tsx ensure-child.fixture.ts <id> <template JSON>; the secret comes in CHILD_SECRET.
+import { TemplateSchema } from "../template.ts";
+import { createDockerDriver } from "./docker-driver.ts";
+
+const [id, templateJson] = process.argv.slice(2);
+const driver = createDockerDriver({ log: (message) => console.log(message) });
+await driver.ensure(
+  { id: id!, template: TemplateSchema.parse(JSON.parse(templateJson!)), createdAt: Date.now() },
+  { SCRATCHPAD_PASSWORD: process.env.CHILD_SECRET ?? "" },
+  new AbortController().signal,
+);
+console.log("ensured");
