@@ -51,7 +51,7 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
     ? parseTemplates(JSON.parse(await readFile(env.LAUNCHER_TEMPLATES, "utf8")))
     : bundledTemplates({ fixtures: env.LAUNCHER_FIXTURES });
   const visible = templates.filter((t) => env.LAUNCHER_FIXTURES || !t.fixture);
-  const drivers = createDrivers(env);
+  const drivers = createDrivers(env, logger);
   void sweepTombstones(env.LAUNCHER_STATE_DIR, env.LAUNCHER_TICKET_MAX_AGE * 2).catch(() => {});
 
   const hub = createObservationHub({

@@ -1,19 +1,26 @@
 import type { Driver } from "@launcher/drivers";
+import { createDockerDriver } from "@launcher/drivers/docker";
 import { createFlyDriver } from "@launcher/drivers/fly";
 import { createKubernetesDriver } from "@launcher/drivers/kubernetes";
 import { createLocalDriver } from "@launcher/drivers/local";
 import type { Env } from "./env.ts";
+import type { Logger } from "./logger.ts";
 
 /** The drivers this server offers, as configured by `LAUNCHER_DRIVERS`. */
-export function createDrivers(env: Env): Map<string, Driver> {
+export function createDrivers(env: Env, logger: Logger): Map<string, Driver> {
   const factories: Record<Env["LAUNCHER_DRIVERS"][number], (() => Driver) | undefined> = {
     local: () =>
       createLocalDriver({
         stateDir: env.LAUNCHER_STATE_DIR,
         workRoot: env.LAUNCHER_WORK_DIR,
         vars: { scratchpad: env.LAUNCHER_SCRATCHPAD },
+        publicHost: env.LAUNCHER_PUBLIC_HOST,
       }),
-    docker: undefined,
+    docker: () =>
+      createDockerDriver({
+        publicHost: env.LAUNCHER_PUBLIC_HOST,
+        log: (message) => logger.info({ driver: "docker" }, message),
+      }),
     fly: () =>
       createFlyDriver({
         token: env.FLY_API_TOKEN,

@@ -22,6 +22,8 @@ export const EnvSchema = z.object({
   LAUNCHER_STATE_DIR: z.string().min(1).default(".launcher"),
   /** Where local instances keep their own files (outside the state dir). */
   LAUNCHER_WORK_DIR: z.string().min(1).optional(),
+  /** The host name in local and docker instances' URLs (their ports are on 127.0.0.1). */
+  LAUNCHER_PUBLIC_HOST: z.string().min(1).default("127.0.0.1"),
   /** Extra allowed WebSocket origins, besides the server's own. */
   LAUNCHER_ALLOWED_ORIGINS: list.default([]),
   LAUNCHER_LOG_LEVEL: z

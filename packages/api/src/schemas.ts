@@ -33,7 +33,7 @@ export const SnapshotSchema = z.object({
   driver: z.string(),
   /** When the launch was prepared (the ticket was issued). */
   createdAt: z.number(),
-  version: z.number().int().nonnegative(),
+  version: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   phase: PhaseSchema,
   steps: z.array(StepSchema),
   logTail: z.array(z.string()),
@@ -71,9 +71,11 @@ export const PrepareOutputSchema = z.object({ id: InstanceIdSchema, ticket: Tick
 
 export const FollowInputSchema = z.object({
   ticket: TicketSchema,
+  /** The last event id the client saw: a version, as a decimal string (a safe integer). */
   lastEventId: z
     .string()
-    .regex(/^\d{1,15}$/)
+    .regex(/^\d{1,16}$/)
+    .refine((id) => Number(id) <= Number.MAX_SAFE_INTEGER, "a version beyond 2^53 - 1")
     .nullish(),
 });
 
