@@ -1,3 +1,4 @@
+export { readTree } from "./read-tree.ts";
 export {
   killInstances,
   makeTestKeys,

@@ -2,11 +2,11 @@ import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readTree } from "@launcher/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Observation } from "../driver.ts";
 import { bundledTemplates } from "../templates/index.ts";
 import { createLocalDriver } from "./local-driver.ts";
-import { readTree } from "./test-files.ts";
 
 // Real Jupyter Notebook from Debian's `jupyter-notebook` package; CI installs it.
 const hasJupyter = (() => {

@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 
-/** Every file under `dir` with its text, for secret scans in tests. */
+/** Every file under `dir` with its text, for the secret scans of tests. */
 export async function readTree(dir: string): Promise<{ path: string; text: string }[]> {
   const out: { path: string; text: string }[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true }).catch(
