@@ -1,5 +1,4 @@
 import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
 
 /** Scratchpad processes (the apps, not monitors) whose environment holds `password`. */
 export async function appsWithSecret(password: string): Promise<number[]> {
