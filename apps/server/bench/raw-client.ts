@@ -24,7 +24,12 @@ export interface Follower {
 interface Reply {
   id: number | null;
   method?: string;
-  result?: { type: "started" | "data" | "stopped"; id?: string; data?: { phase: string } };
+  /** A tracked event's data is `{ id, data: snapshot }` (no transformer). */
+  result?: {
+    type: "started" | "data" | "stopped";
+    id?: string;
+    data?: { id: string; data: { phase: string } };
+  };
   error?: { message: string };
 }
 
@@ -45,20 +50,26 @@ export class RawClient {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(this.url);
       this.ws = ws;
-      ws.on("message", (data: Buffer) => this.onMessage(JSON.parse(data.toString()) as Reply));
+      ws.on("message", (data: Buffer) => {
+        const text = data.toString();
+        // tRPC's keep-alive: the server pings in text and drops a client that does not answer.
+        if (text === "PING") ws.send("PONG");
+        else if (text !== "PONG") this.onMessage(JSON.parse(text) as Reply);
+      });
       ws.once("open", () => {
-        for (const [id, follower] of this.followers) if (!follower.stopped) this.send(id, follower);
+        for (const [id, follower] of this.followers) {
+          if (!follower.stopped) this.send(ws, id, follower);
+        }
         resolve();
       });
       ws.once("error", reject);
+      // One retry chain: a failed attempt ends in `close` too, which schedules the next.
       ws.once("close", () => {
-        if (this.closing || !this.options.reconnect) return;
+        if (ws !== this.ws || this.closing || !this.options.reconnect) return;
         this.reconnects++;
-        const retry = () =>
-          setTimeout(() => {
-            if (!this.closing) this.open().catch(retry);
-          }, this.options.retryMs ?? 50);
-        retry();
+        setTimeout(() => {
+          if (!this.closing) this.open().catch(() => {});
+        }, this.options.retryMs ?? 50);
       });
     });
   }
@@ -74,7 +85,7 @@ export class RawClient {
     };
     const id = this.nextId++;
     this.followers.set(id, follower);
-    if (this.ws?.readyState === WebSocket.OPEN) this.send(id, follower);
+    if (this.ws?.readyState === WebSocket.OPEN) this.send(this.ws, id, follower);
     return follower;
   }
 
@@ -83,13 +94,13 @@ export class RawClient {
     this.ws?.terminate();
   }
 
-  private send(id: number, follower: Follower) {
+  private send(ws: WebSocket, id: number, follower: Follower) {
     follower.subscribedAt = performance.now();
     follower.startedAt = undefined;
     follower.firstEventAt = undefined;
     const input: Record<string, string> = { ticket: follower.ticket };
     if (follower.lastEventId !== undefined) input.lastEventId = follower.lastEventId;
-    this.ws!.send(
+    ws.send(
       JSON.stringify({ id, method: "subscription", params: { path: "launch.follow", input } }),
     );
   }
@@ -112,7 +123,7 @@ export class RawClient {
     else {
       follower.firstEventAt ??= performance.now();
       follower.ids.push(result.id!);
-      follower.phases.push(result.data!.phase);
+      follower.phases.push(result.data!.data.phase);
       follower.lastEventId = result.id;
     }
   }

@@ -114,4 +114,22 @@ export const BUNDLED_TEMPLATES: TemplateInput[] = [
       },
     },
   },
+  {
+    // A Scratchpad held before its start for 10 minutes: keeps launches open (not
+    // terminal) for the resume benchmark. Listed only with LAUNCHER_FIXTURES=1.
+    id: "scratchpad-held",
+    name: "Scratchpad (held open, fixture)",
+    description: "Scratchpad that waits 10 minutes before it starts. For benchmarks only.",
+    fixture: true,
+    secrets: [{ name: "password", env: "SCRATCHPAD_PASSWORD", length: 24 }],
+    drivers: {
+      local: {
+        command: ["{node}", "{scratchpad}"],
+        env: { SCRATCHPAD_PORT: "{port}", SCRATCHPAD_HOST: "127.0.0.1" },
+        healthPath: "/health",
+        timeout: 30,
+        startDelay: 600,
+      },
+    },
+  },
 ];
