@@ -115,6 +115,7 @@ async function refreshStorm(
   await server.restart();
   const t0 = now();
   const clients = await openClients(server, CONNECTIONS);
+  const connected = now() - t0;
   const followers = plan.map((p, i) => clients[i % CONNECTIONS]!.follow(p.ticket, p.lastEventId));
   let timedOut = false;
   await waitUntil(
@@ -150,6 +151,7 @@ async function refreshStorm(
         "per follower p50 / p99",
         `${ms(percentile(latencies, 50))} / ${ms(percentile(latencies, 99))}`,
       ],
+      [`of which ${CONNECTIONS} connections open in`, ms(connected)],
       ["lost / repeated / errors", `${lost} / ${repeated} / ${errors}`],
     ],
   );
