@@ -1,0 +1,97 @@
+// The web app in a real Chromium (Debian's package) through nginx in front of two replicas:
+// the replica holding the page's WebSocket is killed mid-launch; the page carries on, on
+// the other replica, without a reload. Run `pnpm build` first (it serves apps/web/dist).
+import { existsSync } from "node:fs";
+import { readdir, readFile, readlink } from "node:fs/promises";
+import { startServer } from "@launcher/testing";
+import { chromium } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { basicAuth } from "./client.ts";
+import { waitFor } from "./harness.ts";
+import { freePort, NGINX, startNginx } from "./nginx.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const SLOW = "Scratchpad (slow start, fixture)";
+
+/** How many established TCP connections process `pid` holds on its listening `port`. */
+async function connectionsOn(pid: number, port: number): Promise<number> {
+  const inodes = new Set<string>();
+  for (const fd of await readdir(`/proc/${pid}/fd`).catch(() => [] as string[])) {
+    const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => "");
+    const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
+    if (inode) inodes.add(inode);
+  }
+  let count = 0;
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    for (const line of (await readFile(table, "utf8").catch(() => "")).split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      const localPort = Number.parseInt(cols[1]?.split(":")[1] ?? "", 16);
+      if (localPort === port && cols[3] === "01" && inodes.has(cols[9] ?? "")) count++;
+    }
+  }
+  return count;
+}
+
+describe.skipIf(!existsSync(CHROMIUM) || !NGINX)("the web app through nginx, in Chromium", () => {
+  it("survives the failover of its replica mid-launch without a reload", async () => {
+    const lbPort = await freePort();
+    const env = {
+      LAUNCHER_FIXTURES: "1",
+      LAUNCHER_TRUST_PROXY: "1",
+      LAUNCHER_ALLOWED_ORIGINS: `http://127.0.0.1:${lbPort}`,
+    };
+    const a = await startServer({ env });
+    const b = await startServer({ stateDir: a.stateDir, keys: a.keys, env });
+    const lb = await startNginx([a.port, b.port], lbPort);
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    try {
+      const page = await browser.newPage();
+      let loads = 0;
+      page.on("load", () => loads++);
+      await page.goto(lb.url);
+      await page.locator(".badge").getByText("Connected").waitFor({ timeout: 15_000 });
+      await page.getByRole("radio", { name: SLOW }).check();
+      await page.getByRole("button", { name: "Launch" }).click();
+      await page.locator('li.step[data-state="running"]').waitFor({ timeout: 30_000 });
+
+      // The replica nginx gave the page's WebSocket to (upstream connections are not kept
+      // alive otherwise): kill that one.
+      let holder: typeof a | undefined;
+      await waitFor(async () => {
+        for (const replica of [a, b]) {
+          if ((await connectionsOn(replica.pid!, replica.port)) > 0) holder = replica;
+        }
+        return holder !== undefined;
+      }, "the page's WebSocket on a replica");
+      await holder!.kill("SIGKILL");
+
+      await page.getByText("Ready", { exact: true }).waitFor({ timeout: 45_000 });
+      await page.locator(".badge").getByText("Connected").waitFor({ timeout: 15_000 });
+      expect(loads).toBe(1);
+      await page.getByRole("button", { name: "Reveal password" }).click();
+      const password = (await page.locator("[data-credential=password]").textContent())!.trim();
+      const url = (await page.getByRole("link", { name: /^http:/ }).getAttribute("href"))!;
+      const res = await fetch(url, { headers: basicAuth(password) });
+      await res.arrayBuffer();
+      expect(res.status).toBe(200);
+    } finally {
+      await browser.close();
+      await lb.stop();
+      await b.kill();
+      await a.dispose();
+      await b.dispose();
+    }
+  }, 120_000);
+});
