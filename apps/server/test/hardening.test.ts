@@ -139,6 +139,44 @@ describe("security headers", () => {
   });
 });
 
+describe("rate limits per client address", () => {
+  it("limits failed unseals and prepares with TOO_MANY_REQUESTS and a retry hint", async () => {
+    await using limited = await startServer({
+      env: { LAUNCHER_UNSEAL_LIMIT: "3", LAUNCHER_PREPARE_LIMIT: "3", LAUNCHER_TRUST_PROXY: "1" },
+    });
+    const post = async (path: string, body: unknown, from = "203.0.113.7") => {
+      const res = await fetch(`${limited.url}/trpc/${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-forwarded-for": from },
+        body: JSON.stringify(body),
+      });
+      return (await res.json()) as {
+        error?: { data: { code: string; retryAfter?: number; tokenCode?: string } };
+      };
+    };
+    for (let i = 0; i < 3; i++) {
+      expect((await post("launch.destroy", { ticket: "bad" })).error?.data.code).toBe(
+        "UNAUTHORIZED",
+      );
+    }
+    const refused = (await post("launch.destroy", { ticket: "bad" })).error?.data;
+    expect(refused?.code).toBe("TOO_MANY_REQUESTS");
+    expect(refused?.retryAfter).toBeGreaterThanOrEqual(1);
+    // Another address is not affected.
+    expect((await post("launch.destroy", { ticket: "bad" }, "198.51.100.1")).error?.data.code).toBe(
+      "UNAUTHORIZED",
+    );
+
+    for (let i = 0; i < 3; i++) {
+      expect((await post("launch.prepare", { template: "scratchpad" })).error).toBeUndefined();
+    }
+    const tooMany = (await post("launch.prepare", { template: "scratchpad" })).error?.data;
+    expect(tooMany?.code).toBe("TOO_MANY_REQUESTS");
+    expect(tooMany?.retryAfter).toBeGreaterThanOrEqual(1);
+    expect(await fetch(`${limited.url}/health`).then((r) => r.status)).toBe(200);
+  });
+});
+
 describe("subscriptions per connection", () => {
   it("refuses one subscription over the cap with a typed error, and frees slots as they end", async () => {
     const c = makeTappedClient(server.url);
