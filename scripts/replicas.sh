@@ -21,9 +21,9 @@ export LAUNCHER_ALLOWED_ORIGINS="http://127.0.0.1:$PORT,http://localhost:$PORT${
 if ! command -v nginx >/dev/null 2>&1 && [ -x /usr/sbin/nginx ]; then PATH="$PATH:/usr/sbin"; fi
 if ! command -v nginx >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null
   else
-    echo "replicas: nginx is not installed (Debian: sudo apt-get install nginx-light)" >&2
+    echo "replicas: nginx is not installed (Debian: sudo apt-get install nginx)" >&2
     exit 1
   fi
 fi
