@@ -132,11 +132,12 @@ export async function readRecord(dir: string): Promise<RecordState> {
         ? readMarker<Claim>(join(dir, `claim.${claims[0]}`), { pid: 0, startTime: 0 })
         : undefined,
       has("launch.json") ? readJson<LaunchFile>(join(dir, "launch.json")) : undefined,
-      get<RecordState["monitor"]>("monitor.json"),
-      get<RecordState["app"]>("app.json"),
+      // The monitor writes its own markers whole (temp file + rename): read them as they are.
+      has("monitor.json") ? readJson<RecordState["monitor"]>(join(dir, "monitor.json")) : undefined,
+      has("app.json") ? readJson<RecordState["app"]>(join(dir, "app.json")) : undefined,
       get<Marker>("listening.json"),
       get<Marker>("ready.json"),
-      get<RecordState["exit"]>("exit.json"),
+      has("exit.json") ? readJson<RecordState["exit"]>(join(dir, "exit.json")) : undefined,
       get<RecordState["failed"]>("failed.json"),
       get<Marker>("destroyed.json"),
     ]);
