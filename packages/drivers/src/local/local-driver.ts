@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { constants, type FSWatcher, watch } from "node:fs";
 import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, isAbsolute, join } from "node:path";
 import type { Availability, Driver, InstanceSpec, Observation, SecretEnv } from "../driver.ts";
@@ -10,6 +10,7 @@ import { probeHealth } from "../health.ts";
 import { makeSteps, type StepMarks } from "../steps.ts";
 import { fillPlaceholders, type Template } from "../template.ts";
 import { MONITOR_SCRIPT } from "./monitor-script.ts";
+import { pickInstancePort } from "./ports.ts";
 import { findProcesses, isSameProcessAlive, processStartTime, signalProcess } from "./proc.ts";
 import {
   addMarker,
@@ -54,19 +55,6 @@ function findOnPath(binary: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function portOpen(port: number): Promise<boolean> {
@@ -191,7 +179,7 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
 
   async function start(spec: InstanceSpec, env: SecretEnv, dir: string): Promise<void> {
     const local = spec.template.drivers.local!;
-    const port = await freePort();
+    const port = await pickInstancePort();
     const vars = varsFor(spec.id, port);
     const workDir = workDirOf(spec.id);
     await mkdir(workDir, { recursive: true, mode: 0o700 });

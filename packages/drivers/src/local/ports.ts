@@ -1,0 +1,56 @@
+import { readFile } from "node:fs/promises";
+import { createServer } from "node:net";
+
+/** Ports handed out by this process lately: its own launches never share one. */
+const handedOut = new Map<number, number>();
+const HOLD_MS = 15 * 60_000;
+
+function canListen(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", () => resolve(false));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/** The kernel's ephemeral range (outgoing connections and `listen(0)` draw from it). */
+async function ephemeralRange(): Promise<[number, number]> {
+  const text = await readFile("/proc/sys/net/ipv4/ip_local_port_range", "utf8").catch(() => "");
+  const [low, high] = text.trim().split(/\s+/).map(Number);
+  return low && high ? [low, high] : [32768, 60999];
+}
+
+/**
+ * A port for an instance's app, which binds it only later (after its start delay, or once
+ * its runtime has loaded). Drawn at random *outside* the ephemeral range: a port from
+ * `listen(0)` is free only for the moment, and any outgoing connection (a health probe, a
+ * client) or another launch's `listen(0)` may take it before the app binds (seen in the chaos
+ * test as EADDRINUSE). Checked free now, and never handed out twice by this process.
+ */
+export async function pickInstancePort(host = "127.0.0.1"): Promise<number> {
+  const [low, high] = await ephemeralRange();
+  // The larger of the ranges below and above the ephemeral one, within 10000..65535.
+  const below: [number, number] = [10_000, low - 1];
+  const above: [number, number] = [high + 1, 65_535];
+  const [from, to] = below[1] - below[0] >= above[1] - above[0] ? below : above;
+  const now = Date.now();
+  for (const [port, at] of handedOut) if (now - at > HOLD_MS) handedOut.delete(port);
+  for (let attempt = 0; attempt < 200 && to > from; attempt++) {
+    const port = from + Math.floor(Math.random() * (to - from + 1));
+    if (handedOut.has(port)) continue;
+    handedOut.set(port, now); // before the check: concurrent picks must not take it too
+    if (await canListen(port, host)) return port;
+    handedOut.delete(port);
+  }
+  // A crowded machine: fall back to whatever the kernel offers now.
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
