@@ -150,5 +150,6 @@ export async function describeRecord(stateDir: string, id: string): Promise<stri
       .filter((name) => name !== "log")
       .map(async (name) => `${name}: ${await readFile(`${dir}/${name}`, "utf8").catch(() => "?")}`),
   );
-  return lines.join("\n");
+  const log = await readFile(`${dir}/log`, "utf8").catch(() => "");
+  return [...lines, `log (end): ${log.slice(-600)}`].join("\n");
 }

@@ -32,66 +32,70 @@ async function connectionsOn(pid: number, port: number): Promise<number> {
   return count;
 }
 
-describe.skipIf(!existsSync(CHROMIUM) || !NGINX)("the web app through nginx, in Chromium", () => {
-  it("survives the failover of its replica mid-launch without a reload", async () => {
-    const lbPort = await freePort();
-    const env = {
-      LAUNCHER_FIXTURES: "1",
-      LAUNCHER_TRUST_PROXY: "1",
-      LAUNCHER_ALLOWED_ORIGINS: `http://127.0.0.1:${lbPort}`,
-    };
-    const a = await startServer({ env });
-    const b = await startServer({ stateDir: a.stateDir, keys: a.keys, env });
-    const lb = await startNginx([a.port, b.port], lbPort);
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
-    try {
-      const page = await browser.newPage();
-      let loads = 0;
-      page.on("load", () => loads++);
-      await page.goto(lb.url);
-      await page.locator(".badge").getByText("Connected").waitFor({ timeout: 15_000 });
-      await page.getByRole("radio", { name: SLOW }).check();
-      await page.getByRole("button", { name: "Launch" }).click();
-      await page.locator('li.step[data-state="running"]').waitFor({ timeout: 30_000 });
+// Skipped locally without Chromium or nginx; in CI never (it fails instead).
+describe.skipIf((!existsSync(CHROMIUM) || !NGINX) && !process.env.CI)(
+  "the web app through nginx, in Chromium",
+  () => {
+    it("survives the failover of its replica mid-launch without a reload", async () => {
+      const lbPort = await freePort();
+      const env = {
+        LAUNCHER_FIXTURES: "1",
+        LAUNCHER_TRUST_PROXY: "1",
+        LAUNCHER_ALLOWED_ORIGINS: `http://127.0.0.1:${lbPort}`,
+      };
+      const a = await startServer({ env });
+      const b = await startServer({ stateDir: a.stateDir, keys: a.keys, env });
+      const lb = await startNginx([a.port, b.port], lbPort);
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+        ],
+      });
+      try {
+        const page = await browser.newPage();
+        let loads = 0;
+        page.on("load", () => loads++);
+        await page.goto(lb.url);
+        await page.locator(".badge").getByText("Connected").waitFor({ timeout: 15_000 });
+        await page.getByRole("radio", { name: SLOW }).check();
+        await page.getByRole("button", { name: "Launch" }).click();
+        await page.locator('li.step[data-state="running"]').waitFor({ timeout: 30_000 });
 
-      // The replica nginx gave the page's WebSocket to (upstream connections are not kept
-      // alive otherwise): kill that one.
-      let holder: typeof a | undefined;
-      await waitFor(async () => {
-        for (const replica of [a, b]) {
-          if ((await connectionsOn(replica.pid!, replica.port)) > 0) holder = replica;
-        }
-        return holder !== undefined;
-      }, "the page's WebSocket on a replica");
-      await holder!.kill("SIGKILL");
+        // The replica nginx gave the page's WebSocket to (upstream connections are not kept
+        // alive otherwise): kill that one.
+        let holder: typeof a | undefined;
+        await waitFor(async () => {
+          for (const replica of [a, b]) {
+            if ((await connectionsOn(replica.pid!, replica.port)) > 0) holder = replica;
+          }
+          return holder !== undefined;
+        }, "the page's WebSocket on a replica");
+        await holder!.kill("SIGKILL");
 
-      await page.getByText("Ready", { exact: true }).waitFor({ timeout: 45_000 });
-      await page.locator(".badge").getByText("Connected").waitFor({ timeout: 15_000 });
-      expect(loads).toBe(1);
-      await page.getByRole("button", { name: "Reveal password" }).click();
-      const password = (await page.locator("[data-credential=password]").textContent())!.trim();
-      const url = (await page.getByRole("link", { name: /^http:/ }).getAttribute("href"))!;
-      const res = await fetch(url, { headers: basicAuth(password) });
-      await res.arrayBuffer();
-      expect(res.status).toBe(200);
-    } finally {
-      await browser.close();
-      await lb.stop();
-      await b.kill();
-      await a.dispose();
-      await b.dispose();
-    }
-  }, 120_000);
-});
+        await page.getByText("Ready", { exact: true }).waitFor({ timeout: 45_000 });
+        await page.locator(".badge").getByText("Connected").waitFor({ timeout: 15_000 });
+        expect(loads).toBe(1);
+        await page.getByRole("button", { name: "Reveal password" }).click();
+        const password = (await page.locator("[data-credential=password]").textContent())!.trim();
+        const url = (await page.getByRole("link", { name: /^http:/ }).getAttribute("href"))!;
+        const res = await fetch(url, { headers: basicAuth(password) });
+        await res.arrayBuffer();
+        expect(res.status).toBe(200);
+      } finally {
+        await browser.close();
+        await lb.stop();
+        await b.kill();
+        await a.dispose();
+        await b.dispose();
+      }
+    }, 120_000);
+  },
+);

@@ -9,7 +9,8 @@ const LAUNCHES = 12;
 const CLIENTS = 4;
 const strictlyIncreasing = (xs: number[]) => xs.every((x, i) => i === 0 || xs[i - 1]! < x);
 
-describe.skipIf(!NGINX)("two replicas behind nginx", () => {
+// Skipped locally without nginx; in CI never (it fails instead: scripts/ci-deps.sh installs it).
+describe.skipIf(!NGINX && !process.env.CI)("two replicas behind nginx", () => {
   it("fails over: followers of a replica killed mid-launch resume on the other, and it comes back", async () => {
     // The replicas learn nginx's origin before nginx knows their ports: pick it first.
     const lbPort = await freePort();
