@@ -25,7 +25,11 @@ let skipped = 0;
 try {
   const report = JSON.parse(readFileSync(out, "utf8"));
   passed = report.numPassedTests;
-  failed = report.numFailedTests + (report.numFailedTestSuites ?? 0);
+  // A failed file with no failed test broke before its tests ran (an import, a hook).
+  const brokenFiles = report.testResults.filter(
+    (file) => file.status === "failed" && !file.assertionResults.some((t) => t.status === "failed"),
+  ).length;
+  failed = report.numFailedTests + brokenFiles;
   skipped = report.numPendingTests + report.numTodoTests;
 } catch {
   failed += 1; // no report means the run itself broke

@@ -173,7 +173,8 @@ describe.skipIf(!engineUp)("docker driver on a real engine", () => {
     const password = newPassword();
     used.add(id);
     const child = spawn(
-      resolve(repoRoot, "node_modules/.bin/tsx"),
+      // tsx is a devDependency of this package, linked into its own node_modules.
+      resolve(import.meta.dirname, "../../node_modules/.bin/tsx"),
       [resolve(import.meta.dirname, "ensure-child.fixture.ts"), id, JSON.stringify(scratchpad)],
       {
         cwd: repoRoot,

@@ -10,7 +10,7 @@ import { probeHealth } from "../health.ts";
 import { makeSteps, type StepMarks } from "../steps.ts";
 import { fillPlaceholders, type Template } from "../template.ts";
 import { MONITOR_SCRIPT } from "./monitor-script.ts";
-import { pickInstancePort } from "./ports.ts";
+import { pickInstancePort, release } from "./ports.ts";
 import { findProcesses, isSameProcessAlive, processStartTime, signalProcess } from "./proc.ts";
 import {
   addMarker,
@@ -96,6 +96,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  */
 export function createLocalDriver(options: LocalDriverOptions): Driver {
   const instancesDir = join(options.stateDir, "instances");
+  const portsDir = join(options.stateDir, "ports");
   const workRoot = options.workRoot ?? join(tmpdir(), "launcher-instances");
   const publicHost = options.publicHost ?? "127.0.0.1";
   const pollMs = options.pollMs ?? 1000;
@@ -179,7 +180,7 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
 
   async function start(spec: InstanceSpec, env: SecretEnv, dir: string): Promise<void> {
     const local = spec.template.drivers.local!;
-    const port = await pickInstancePort();
+    const port = await pickInstancePort({ reservations: portsDir, id: spec.id });
     const vars = varsFor(spec.id, port);
     const workDir = workDirOf(spec.id);
     await mkdir(workDir, { recursive: true, mode: 0o700 });
@@ -237,7 +238,12 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
       }
       if (phaseOf(state) === "checking") {
         const status = await probeHealth(launch.healthUrl);
-        if (status !== undefined && status >= 200 && status < 300) await settle("ready.json", {});
+        if (status !== undefined && status >= 200 && status < 300) {
+          // Only our own app's answer counts: it must still run (not have lost its port).
+          state = await readRecord(dir);
+          const alive = state.app && (await processStartTime(state.app.pid)) !== undefined;
+          if (alive && !state.exit) await settle("ready.json", {});
+        }
       }
       const since = state.app?.at ?? state.claim?.at ?? Date.now();
       if (
@@ -417,6 +423,7 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
       }
       await stopProcesses(state);
       await rm(workDirOf(id), { recursive: true, force: true });
+      if (state.launch) await release(portsDir, state.launch.port, id);
     },
   };
 }

@@ -19,3 +19,34 @@ describe("instance ports", () => {
     server.close();
   });
 });
+
+describe("port reservations shared through the state dir", () => {
+  it("hand a port to one instance only, until that instance is gone", async () => {
+    // Regression (chaos test, seed 721728372): a restarted server handed out a port a
+    // held launch was about to bind; the loser's health check passed against the winner's
+    // app, and its summary's password got 401.
+    const { mkdtemp, mkdir, writeFile, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { release, reserve } = await import("./ports.ts");
+    const stateDir = await mkdtemp(join(tmpdir(), "launcher-ports-"));
+    const dir = join(stateDir, "ports");
+    const a = "a".repeat(32);
+    const b = "b".repeat(32);
+    try {
+      await mkdir(join(stateDir, "instances", a), { recursive: true });
+      await mkdir(join(stateDir, "instances", b), { recursive: true });
+      expect(await reserve(dir, 20_001, a)).toBe(true);
+      expect(await reserve(dir, 20_001, a)).toBe(true);
+      expect(await reserve(dir, 20_001, b)).toBe(false);
+      await writeFile(join(stateDir, "instances", a, "destroyed.json"), "{}");
+      expect(await reserve(dir, 20_001, b)).toBe(true);
+      await release(dir, 20_001, a); // not a's any more: kept
+      expect(await reserve(dir, 20_001, a)).toBe(false);
+      await release(dir, 20_001, b);
+      expect(await reserve(dir, 20_001, a)).toBe(true);
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,5 +1,6 @@
-import { readFile } from "node:fs/promises";
+import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
 import { createServer } from "node:net";
+import { join } from "node:path";
 
 /** Ports handed out by this process lately: its own launches never share one. */
 const handedOut = new Map<number, number>();
@@ -28,7 +29,10 @@ async function ephemeralRange(): Promise<[number, number]> {
  * client) or another launch's `listen(0)` may take it before the app binds (seen in the chaos
  * test as EADDRINUSE). Checked free now, and never handed out twice by this process.
  */
-export async function pickInstancePort(host = "127.0.0.1"): Promise<number> {
+export async function pickInstancePort(
+  options: { host?: string; reservations?: string; id?: string } = {},
+): Promise<number> {
+  const { host = "127.0.0.1", reservations, id = "" } = options;
   const [low, high] = await ephemeralRange();
   // The larger of the ranges below and above the ephemeral one, within 10000..65535.
   const below: [number, number] = [10_000, low - 1];
@@ -40,7 +44,13 @@ export async function pickInstancePort(host = "127.0.0.1"): Promise<number> {
     const port = from + Math.floor(Math.random() * (to - from + 1));
     if (handedOut.has(port)) continue;
     handedOut.set(port, now); // before the check: concurrent picks must not take it too
-    if (await canListen(port, host)) return port;
+    if (
+      (!reservations || (await reserve(reservations, port, id))) &&
+      (await canListen(port, host))
+    ) {
+      return port;
+    }
+    if (reservations) await release(reservations, port, id);
     handedOut.delete(port);
   }
   // A crowded machine: fall back to whatever the kernel offers now.
@@ -53,4 +63,51 @@ export async function pickInstancePort(host = "127.0.0.1"): Promise<number> {
       server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
     });
   });
+}
+
+/**
+ * Reserves `port` for instance `id` across every launcher process sharing the state dir
+ * (replicas, a restarted server): a file `<dir>/<port>` created exclusively. Two launches
+ * must never be handed one port, or the one whose app loses the bind would pass its health
+ * check against the other's app. A reservation whose instance is gone (no record, or
+ * destroyed or failed) is taken over.
+ */
+export async function reserve(dir: string, port: number, id: string): Promise<boolean> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, String(port));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(path, "wx", 0o600);
+      await handle.writeFile(id);
+      await handle.close();
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const owner = (await readFile(path, "utf8").catch(() => "")).trim();
+      if (!owner || owner === id || !(await instanceGone(dir, owner))) return owner === id;
+      await rm(path, { force: true });
+    }
+  }
+  return false;
+}
+
+async function instanceGone(reservations: string, id: string): Promise<boolean> {
+  if (!/^[0-9a-f]{32}$/.test(id)) return true;
+  const record = join(reservations, "..", "instances", id);
+  const exists = (name: string) =>
+    stat(join(record, name)).then(
+      () => true,
+      () => false,
+    );
+  if (!(await exists(""))) return true;
+  return (
+    (await exists("destroyed.json")) || (await exists("failed.json")) || (await exists("exit.json"))
+  );
+}
+
+/** Drops `id`'s reservation of `port` (destroy, or a port that turned out busy). */
+export async function release(dir: string, port: number, id: string): Promise<void> {
+  const path = join(dir, String(port));
+  const owner = (await readFile(path, "utf8").catch(() => "")).trim();
+  if (owner === id) await rm(path, { force: true });
 }
