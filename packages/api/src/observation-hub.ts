@@ -19,12 +19,16 @@ export interface ObservationHub {
 
 interface Channel {
   latest?: Observation;
+  /** The platform cannot be reached (set after repeated failures, cleared by an answer). */
+  unreachable?: DriverError;
   refs: number;
   wake: Set<() => void>;
   controller: AbortController;
 }
 
 const RETRY_MS = [200, 500, 1000, 2000, 5000];
+/** Failures in a row after which followers are told the platform cannot be reached. */
+const GIVE_UP_AFTER = 3;
 
 export function createObservationHub(options: {
   onError?: (id: string, error: unknown) => void;
@@ -45,12 +49,21 @@ export function createObservationHub(options: {
       try {
         for await (const observation of driver.observe(id, signal)) {
           attempt = 0;
+          channel.unreachable = undefined;
           publish(channel, observation);
         }
         if (channel.latest && isTerminal(channel.latest.phase)) return;
       } catch (error) {
         if (signal.aborted) return;
         options.onError?.(id, error);
+        const unreachable =
+          error instanceof DriverError &&
+          (error.code === "unavailable" || error.code === "refused");
+        if (unreachable && attempt + 1 >= GIVE_UP_AFTER) {
+          // Rather than a silent spinner: followers get a typed error and keep their ticket.
+          channel.unreachable = error;
+          for (const wake of channel.wake) wake();
+        }
       }
       const delay = RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)]!;
       await new Promise<void>((resolve) => {
@@ -94,6 +107,7 @@ export function createObservationHub(options: {
       try {
         let sent = -1;
         while (!signal.aborted) {
+          if (channel.unreachable) throw channel.unreachable;
           const latest = channel.latest;
           if (latest && latest.version > sent) {
             sent = latest.version;

@@ -1,5 +1,5 @@
 import type { Driver, Observation, Template } from "@launcher/drivers";
-import { isTerminal } from "@launcher/drivers";
+import { DriverError, isTerminal } from "@launcher/drivers";
 import { type TRPCRouterRecord, tracked } from "@trpc/server";
 import {
   DestroyInputSchema,
@@ -64,6 +64,16 @@ function toSnapshot(ticket: TicketPayload, template: Template, o: Observation): 
   return snapshot;
 }
 
+/** A platform that cannot be reached is `SERVICE_UNAVAILABLE` (with `data.driverCode`). */
+async function* platformUnavailable<T>(source: AsyncIterable<T>): AsyncIterable<T> {
+  try {
+    yield* source;
+  } catch (error) {
+    if (!(error instanceof DriverError)) throw error;
+    throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: error.message, cause: error });
+  }
+}
+
 /** The snapshots of one launch for one follower: see `follow`. */
 async function* followLaunch(
   ctx: LauncherContext,
@@ -75,7 +85,9 @@ async function* followLaunch(
   const last = input.lastEventId == null ? undefined : Number(input.lastEventId);
   const aborted = signal ?? new AbortController().signal;
   let ensured = false;
-  for await (const observation of ctx.deps.hub.watch(driver, ticket.id, aborted)) {
+  for await (const observation of platformUnavailable(
+    ctx.deps.hub.watch(driver, ticket.id, aborted),
+  )) {
     const terminal = isTerminal(observation.phase);
     if (!ensured && !terminal) {
       ensured = true;
