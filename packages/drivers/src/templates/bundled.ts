@@ -4,19 +4,25 @@ import type { TemplateInput } from "../template.ts";
  * The templates the launcher ships with. They are data: a new one needs no code.
  * `{scratchpad}` is the path of the bundled Scratchpad app, supplied by the server.
  */
+const SCRATCHPAD_SECRETS = [{ name: "password", env: "SCRATCHPAD_PASSWORD", length: 24 }];
+
+/** Scratchpad on this machine, optionally held `startDelay` seconds before it starts. */
+const scratchpadLocal = (startDelay = 0) => ({
+  command: ["{node}", "{scratchpad}"],
+  env: { SCRATCHPAD_PORT: "{port}", SCRATCHPAD_HOST: "127.0.0.1" },
+  healthPath: "/health",
+  timeout: 30,
+  startDelay,
+});
+
 export const BUNDLED_TEMPLATES: TemplateInput[] = [
   {
     id: "scratchpad",
     name: "Scratchpad",
     description: "A small password-protected notes page. Runs anywhere, in a second.",
-    secrets: [{ name: "password", env: "SCRATCHPAD_PASSWORD", length: 24 }],
+    secrets: SCRATCHPAD_SECRETS,
     drivers: {
-      local: {
-        command: ["{node}", "{scratchpad}"],
-        env: { SCRATCHPAD_PORT: "{port}", SCRATCHPAD_HOST: "127.0.0.1" },
-        healthPath: "/health",
-        timeout: 30,
-      },
+      local: scratchpadLocal(),
       // Built and imported by scripts/engine.sh (busybox, Basic auth against the password).
       docker: {
         image: "localhost/launcher-scratchpad:latest",
@@ -103,16 +109,8 @@ export const BUNDLED_TEMPLATES: TemplateInput[] = [
     name: "Scratchpad (slow start, fixture)",
     description: "Scratchpad that waits before it starts. For tests only.",
     fixture: true,
-    secrets: [{ name: "password", env: "SCRATCHPAD_PASSWORD", length: 24 }],
-    drivers: {
-      local: {
-        command: ["{node}", "{scratchpad}"],
-        env: { SCRATCHPAD_PORT: "{port}", SCRATCHPAD_HOST: "127.0.0.1" },
-        healthPath: "/health",
-        timeout: 30,
-        startDelay: 3,
-      },
-    },
+    secrets: SCRATCHPAD_SECRETS,
+    drivers: { local: scratchpadLocal(3) },
   },
   {
     // A Scratchpad held before its start for 10 minutes: keeps launches open (not
@@ -121,15 +119,7 @@ export const BUNDLED_TEMPLATES: TemplateInput[] = [
     name: "Scratchpad (held open, fixture)",
     description: "Scratchpad that waits 10 minutes before it starts. For benchmarks only.",
     fixture: true,
-    secrets: [{ name: "password", env: "SCRATCHPAD_PASSWORD", length: 24 }],
-    drivers: {
-      local: {
-        command: ["{node}", "{scratchpad}"],
-        env: { SCRATCHPAD_PORT: "{port}", SCRATCHPAD_HOST: "127.0.0.1" },
-        healthPath: "/health",
-        timeout: 30,
-        startDelay: 600,
-      },
-    },
+    secrets: SCRATCHPAD_SECRETS,
+    drivers: { local: scratchpadLocal(600) },
   },
 ];
