@@ -2,14 +2,8 @@ import { randomInt } from "node:crypto";
 import type { Snapshot } from "@launcher/api";
 import { startServer } from "@launcher/testing";
 import { describe, expect, it } from "vitest";
-import { basicAuth, type Followed, follow, within } from "./client.ts";
-import {
-  describeRecord,
-  instanceProcesses,
-  makeTappedClient,
-  seededRandom,
-  waitFor,
-} from "./harness.ts";
+import { basicAuth, type Followed, follow, makeClient, within } from "./client.ts";
+import { describeRecord, instanceProcesses, seededRandom, waitFor } from "./harness.ts";
 import { readTree } from "./instances.ts";
 
 const LAUNCHES = 40;
@@ -26,7 +20,7 @@ describe(`chaos: ${LAUNCHES} launches while the server is stopped ${KILLS} times
     it(`every launch ends ready, once, with ${signal} at random moments`, async () => {
       const random = seededRandom(SEED + (signal === "SIGKILL" ? 0 : 1));
       const server = await startServer({ env: { LAUNCHER_FIXTURES: "1" } });
-      const clients = Array.from({ length: CLIENTS }, () => makeTappedClient(server.url));
+      const clients = Array.from({ length: CLIENTS }, () => makeClient(server.url));
       try {
         const tickets = await Promise.all(
           Array.from({ length: LAUNCHES }, (_, i) =>

@@ -9,12 +9,26 @@ import {
 } from "@trpc/client";
 import WebSocket from "ws";
 
-/** A plain tRPC client as another app would build one: HTTP, and WebSocket for follow. */
-export function makeClient(url: string) {
+/**
+ * A plain tRPC client as another app would build one (HTTP, and wsLink for subscriptions),
+ * whose WebSocket also records what the server sent
+ * outside of any request, such as tRPC's `reconnect` notification.
+ */
+export function makeClient(url: string, options: { origin?: string; wsUrl?: string } = {}) {
   const states: string[] = [];
+  const notifications: string[] = [];
+  class TappedWebSocket extends WebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols, options.origin ? { origin: options.origin } : {});
+      this.on("message", (data: Buffer) => {
+        const text = data.toString();
+        if (text.includes('"method":"reconnect"')) notifications.push("reconnect");
+      });
+    }
+  }
   const wsClient = createWSClient({
-    url: `${url.replace(/^http/, "ws")}/trpc`,
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    url: options.wsUrl ?? `${url.replace(/^http/, "ws")}/trpc`,
+    WebSocket: TappedWebSocket as unknown as typeof globalThis.WebSocket,
     retryDelayMs: () => 100,
     onOpen: () => states.push("open"),
     onClose: () => states.push("close"),
@@ -28,7 +42,14 @@ export function makeClient(url: string) {
       }),
     ],
   });
-  return { client, wsClient, states, close: () => wsClient.close() };
+  return {
+    client,
+    wsClient,
+    states,
+    notifications,
+    isOpen: () => states.at(-1) === "open",
+    close: () => wsClient.close(),
+  };
 }
 
 export type Client = ReturnType<typeof makeClient>["client"];

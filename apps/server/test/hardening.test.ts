@@ -3,8 +3,8 @@ import { startServer, type TestServer } from "@launcher/testing";
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { follow, within } from "./client.ts";
-import { makeTappedClient, rssOf, seededRandom, waitFor } from "./harness.ts";
+import { follow, makeClient, within } from "./client.ts";
+import { rssOf, seededRandom, waitFor } from "./harness.ts";
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : randomInt(2 ** 31);
 console.log(`fuzz seed ${SEED} (replay with FUZZ_SEED=${SEED})`);
@@ -179,8 +179,8 @@ describe("rate limits per client address", () => {
 
 describe("subscriptions per connection", () => {
   it("refuses one subscription over the cap with a typed error, and frees slots as they end", async () => {
-    const c = makeTappedClient(server.url);
-    const other = makeTappedClient(server.url);
+    const c = makeClient(server.url);
+    const other = makeClient(server.url);
     try {
       const open = Array.from({ length: MAX_SUBSCRIPTIONS }, () => follow(c.client, { ticket }));
       await Promise.all(open.map((f) => f.until(() => true)));

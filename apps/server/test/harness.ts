@@ -1,7 +1,4 @@
 import { readdir, readFile, readlink } from "node:fs/promises";
-import type { AppRouter } from "@launcher/api";
-import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } from "@trpc/client";
-import WebSocket from "ws";
 
 /** A seeded PRNG (mulberry32): the same seed replays the same chaos. */
 export function seededRandom(seed: number): () => number {
@@ -27,48 +24,6 @@ export async function waitFor(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
-}
-
-/**
- * A tRPC client (wsLink for subscriptions) whose WebSocket records what the server sent
- * outside of any request, such as tRPC's `reconnect` notification.
- */
-export function makeTappedClient(url: string, options: { origin?: string; wsUrl?: string } = {}) {
-  const states: string[] = [];
-  const notifications: string[] = [];
-  class TappedWebSocket extends WebSocket {
-    constructor(address: string, protocols?: string | string[]) {
-      super(address, protocols, options.origin ? { origin: options.origin } : {});
-      this.on("message", (data: Buffer) => {
-        const text = data.toString();
-        if (text.includes('"method":"reconnect"')) notifications.push("reconnect");
-      });
-    }
-  }
-  const wsClient = createWSClient({
-    url: options.wsUrl ?? `${url.replace(/^http/, "ws")}/trpc`,
-    WebSocket: TappedWebSocket as unknown as typeof globalThis.WebSocket,
-    retryDelayMs: () => 100,
-    onOpen: () => states.push("open"),
-    onClose: () => states.push("close"),
-  });
-  const client = createTRPCClient<AppRouter>({
-    links: [
-      splitLink({
-        condition: (op) => op.type === "subscription",
-        true: wsLink({ client: wsClient }),
-        false: httpBatchLink({ url: `${url}/trpc` }),
-      }),
-    ],
-  });
-  return {
-    client,
-    wsClient,
-    states,
-    notifications,
-    isOpen: () => states.at(-1) === "open",
-    close: () => wsClient.close(),
-  };
 }
 
 export interface InstanceProcess {

@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { startServer } from "@launcher/testing";
 import { waitFor } from "./harness.ts";
 
 /** The same template scripts/replicas.sh runs. */
@@ -81,4 +82,22 @@ export async function upstreamOf(url: string): Promise<number> {
   const res = await fetch(`${url}/health`);
   await res.arrayBuffer();
   return Number(res.headers.get("x-launcher-upstream")?.split(":").at(-1));
+}
+
+/**
+ * Two replicas sharing one state dir and keyring behind nginx, as scripts/replicas.sh
+ * runs them. They learn nginx's origin (the browser pages' origin) before nginx knows
+ * their ports, so its port is picked first.
+ */
+export async function startReplicas() {
+  const lbPort = await freePort();
+  const env = {
+    LAUNCHER_FIXTURES: "1",
+    LAUNCHER_TRUST_PROXY: "1",
+    LAUNCHER_ALLOWED_ORIGINS: `http://127.0.0.1:${lbPort}`,
+  };
+  const a = await startServer({ env });
+  const b = await startServer({ stateDir: a.stateDir, keys: a.keys, env });
+  const lb = await startNginx([a.port, b.port], lbPort);
+  return { a, b, lb };
 }

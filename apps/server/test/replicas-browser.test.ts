@@ -3,14 +3,12 @@
 // the other replica, without a reload. Run `pnpm build` first (it serves apps/web/dist).
 import { existsSync } from "node:fs";
 import { readdir, readFile, readlink } from "node:fs/promises";
-import { startServer } from "@launcher/testing";
-import { chromium } from "playwright-core";
+import { CHROMIUM, launchChromium } from "@launcher/testing";
 import { describe, expect, it } from "vitest";
 import { basicAuth } from "./client.ts";
 import { waitFor } from "./harness.ts";
-import { freePort, NGINX, startNginx } from "./nginx.ts";
+import { NGINX, startReplicas } from "./nginx.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const SLOW = "Scratchpad (slow start, fixture)";
 
 /** How many established TCP connections process `pid` holds on its listening `port`. */
@@ -37,28 +35,8 @@ describe.skipIf((!existsSync(CHROMIUM) || !NGINX) && !process.env.CI)(
   "the web app through nginx, in Chromium",
   () => {
     it("survives the failover of its replica mid-launch without a reload", async () => {
-      const lbPort = await freePort();
-      const env = {
-        LAUNCHER_FIXTURES: "1",
-        LAUNCHER_TRUST_PROXY: "1",
-        LAUNCHER_ALLOWED_ORIGINS: `http://127.0.0.1:${lbPort}`,
-      };
-      const a = await startServer({ env });
-      const b = await startServer({ stateDir: a.stateDir, keys: a.keys, env });
-      const lb = await startNginx([a.port, b.port], lbPort);
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-        ],
-      });
+      const { a, b, lb } = await startReplicas();
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage();
         let loads = 0;

@@ -1,9 +1,8 @@
 import type { Snapshot } from "@launcher/api";
-import { startServer } from "@launcher/testing";
 import { describe, expect, it } from "vitest";
-import { basicAuth, follow, within } from "./client.ts";
-import { instanceProcesses, makeTappedClient, waitFor } from "./harness.ts";
-import { freePort, NGINX, startNginx, upstreamOf } from "./nginx.ts";
+import { basicAuth, follow, makeClient, within } from "./client.ts";
+import { instanceProcesses, waitFor } from "./harness.ts";
+import { NGINX, startReplicas, upstreamOf } from "./nginx.ts";
 
 const LAUNCHES = 12;
 const CLIENTS = 4;
@@ -12,20 +11,9 @@ const strictlyIncreasing = (xs: number[]) => xs.every((x, i) => i === 0 || xs[i 
 // Skipped locally without nginx; in CI never (it fails instead: scripts/ci-deps.sh installs it).
 describe.skipIf(!NGINX && !process.env.CI)("two replicas behind nginx", () => {
   it("fails over: followers of a replica killed mid-launch resume on the other, and it comes back", async () => {
-    // The replicas learn nginx's origin before nginx knows their ports: pick it first.
-    const lbPort = await freePort();
-    const env = {
-      LAUNCHER_FIXTURES: "1",
-      LAUNCHER_TRUST_PROXY: "1",
-      LAUNCHER_ALLOWED_ORIGINS: `http://127.0.0.1:${lbPort}`,
-    };
-    const a = await startServer({ env });
-    const b = await startServer({ stateDir: a.stateDir, keys: a.keys, env });
-    const lb = await startNginx([a.port, b.port], lbPort);
+    const { a, b, lb } = await startReplicas();
     // As browsers on nginx's page would: their Origin is nginx's, not a replica's.
-    const clients = Array.from({ length: CLIENTS }, () =>
-      makeTappedClient(lb.url, { origin: lb.url }),
-    );
+    const clients = Array.from({ length: CLIENTS }, () => makeClient(lb.url, { origin: lb.url }));
     try {
       await waitFor(() => clients.every((c) => c.isOpen()), "clients to connect through nginx");
       // Round robin: both replicas answer.
@@ -91,7 +79,7 @@ describe.skipIf(!NGINX && !process.env.CI)("two replicas behind nginx", () => {
         },
       );
       // New launches through nginx are served too (by either replica; round robin).
-      const fresh = makeTappedClient(lb.url, { origin: lb.url });
+      const fresh = makeClient(lb.url, { origin: lb.url });
       try {
         const { ticket } = await fresh.client.launch.prepare.mutate({ template: "scratchpad" });
         expect((await within(follow(fresh.client, { ticket }).done)).phase).toBe("ready");

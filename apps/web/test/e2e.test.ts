@@ -3,11 +3,16 @@
 // real built server on a free port. Run `pnpm build` first.
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { SERVER_MAIN, startServer, type TestServer } from "@launcher/testing";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import {
+  CHROMIUM,
+  launchChromium,
+  SERVER_MAIN,
+  startServer,
+  type TestServer,
+} from "@launcher/testing";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const CHROMIUM = "/usr/bin/chromium";
 const WEB_DIST = resolve(import.meta.dirname, "../dist/index.html");
 // Screenshots go to test-results/ on every run; `LAUNCHER_SCREENSHOTS=docs` (the root
 // `screenshots` script) refreshes the ones the README shows, in docs/.
@@ -116,19 +121,7 @@ describe.skipIf(!runnable && !ci)("the web app in Chromium", { timeout: 120_000 
     for (const built of [WEB_DIST, SERVER_MAIN]) {
       if (!existsSync(built)) throw new Error(`${built} is missing: run \`pnpm build\` first`);
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

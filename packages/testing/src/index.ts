@@ -1,3 +1,4 @@
+export { CHROMIUM, CHROMIUM_ARGS, launchChromium } from "./chromium.ts";
 export { readTree } from "./read-tree.ts";
 export {
   killInstances,
