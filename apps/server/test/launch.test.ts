@@ -136,6 +136,8 @@ describe("a launch over a real server and a wsLink client", () => {
           "unknown_key",
         ],
         ["malformed", `${ticket}=`, "malformed"],
+        ["oversized", "A".repeat(5000), "too_large"],
+        ["empty", "", "missing"],
       ];
       for (const [name, bad, code] of cases) {
         const f = follow(c.client, { ticket: bad });
