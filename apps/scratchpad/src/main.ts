@@ -1,17 +1,12 @@
+import { readEnv } from "./env.ts";
 import { createScratchpad } from "./server.ts";
 
-const password = process.env.SCRATCHPAD_PASSWORD;
-const port = Number(process.env.SCRATCHPAD_PORT ?? "8080");
-const host = process.env.SCRATCHPAD_HOST ?? "127.0.0.1";
-
-if (!password || password.length < 8) {
-  console.error("scratchpad: SCRATCHPAD_PASSWORD must be set (8 characters or more)");
+const config = readEnv();
+if ("problems" in config) {
+  for (const problem of config.problems) console.error(`scratchpad: ${problem}`);
   process.exit(1);
 }
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error("scratchpad: SCRATCHPAD_PORT must be a port number");
-  process.exit(1);
-}
+const { password, port, host } = config.env;
 
 const server = createScratchpad(password);
 server.listen(port, host, () => {

@@ -20,6 +20,8 @@ export function createDrivers(env: Env, logger: Logger): Map<string, Driver> {
       createDockerDriver({
         publicHost: env.LAUNCHER_PUBLIC_HOST,
         log: (message) => logger.info({ driver: "docker" }, message),
+        // A tombstone must outlive every ticket that could follow the instance.
+        tombstoneTtlSeconds: Math.max(7 * 86_400, env.LAUNCHER_TICKET_MAX_AGE * 2),
       }),
     fly: () =>
       createFlyDriver({

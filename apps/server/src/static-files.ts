@@ -41,7 +41,13 @@ export function createStaticHandler(root: string) {
       return;
     }
     const url = new URL(req.url ?? "/", "http://launcher");
-    let path = normalize(join(base, decodeURIComponent(url.pathname)));
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(url.pathname);
+    } catch {
+      decoded = "/"; // a malformed escape (`/%`): the app's page, like any unknown path
+    }
+    let path = normalize(join(base, decoded));
     if (!path.startsWith(base)) path = join(base, "index.html");
     let info = await stat(path).catch(() => undefined);
     if (!info?.isFile()) {

@@ -194,6 +194,8 @@ describe("a launch over a real server and a wsLink client", () => {
         available: true,
       });
       expect(await (await fetch(`${server.url}/health`)).json()).toMatchObject({ ok: true });
+      // A malformed escape in a page path is just an unknown page, not a server error.
+      expect((await fetch(`${server.url}/%`)).status).toBe(200);
     } finally {
       c.close();
     }

@@ -582,7 +582,9 @@ const UNREACHABLE_CODES = new Set([
 function where(docker: Docker): string {
   const modem = docker.modem as { socketPath?: unknown; host?: string; port?: number | string };
   if (typeof modem.socketPath === "string") return `unix://${modem.socketPath}`;
-  return `${modem.host ?? "?"}:${modem.port ?? "?"}`;
+  // No DOCKER_HOST: the modem falls back to the default socket.
+  if (!modem.host) return "unix:///var/run/docker.sock";
+  return `${modem.host}:${modem.port ?? "?"}`;
 }
 
 function unreachableReason(error: unknown, docker: Docker): string {

@@ -275,7 +275,7 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
     const observation: Observation = {
       version: versionOf(state, phase),
       phase,
-      steps: state.exists ? makeSteps({ keys: STEP_KEYS, phase, failedStep, marks }) : [],
+      steps: makeSteps({ keys: STEP_KEYS, phase, failedStep, marks }),
       logTail: state.exists ? await readLogTail(dir) : [],
     };
     if (phase === "ready" && state.launch) observation.url = state.launch.url;
