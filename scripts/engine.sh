@@ -72,6 +72,11 @@ if ! ping_engine; then
   else
     echo "engine.sh: starting dockerd (log: $LOG)" >&2
     rm -f "$RUN_DIR/docker.pid" "$SOCK"
+    # A dockerd that was killed (say, with the session that started it) leaves containerd
+    # behind, or its pid file and sockets: the next dockerd then waits on them for ever.
+    # Only processes of this engine's own exec root are ended.
+    pkill -KILL -f -- "$RUN_DIR/exec/containerd" 2>/dev/null || true
+    rm -rf "$RUN_DIR/exec/containerd"
     setsid /usr/sbin/dockerd \
       --data-root "$ENGINE_DIR/docker" \
       --exec-root "$RUN_DIR/exec" \
