@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { DriverError, type InstanceSpec, isTerminal, type Observation } from "../driver.ts";
+import { DriverError, type InstanceSpec } from "../driver.ts";
+import { followToEnd } from "../follow-to-end.ts";
 import { type Template, TemplateSchema } from "../template.ts";
 import { type FakeFly, startFakeFly } from "./fake-fly.ts";
 import { createFlyDriver, FLY_TOMBSTONE_SECRET } from "./fly-driver.ts";
@@ -52,26 +53,7 @@ const driverFor = (f: FakeFly, overrides: Partial<Parameters<typeof createFlyDri
     ...overrides,
   });
 
-/** Follows an instance until a terminal phase, failing the test after `ms`. */
-async function follow(
-  driver: ReturnType<typeof createFlyDriver>,
-  id: string,
-  ms = 5000,
-): Promise<Observation[]> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error("follow timed out")), ms);
-  const seen: Observation[] = [];
-  try {
-    for await (const observation of driver.observe(id, controller.signal)) {
-      seen.push(observation);
-      if (isTerminal(observation.phase)) break;
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-  if (!seen.length || !isTerminal(seen.at(-1)!.phase)) throw new Error("no terminal phase seen");
-  return seen;
-}
+const follow = followToEnd;
 
 const machinePosts = (f: FakeFly) =>
   f.requests.filter((r) => r.method === "POST" && /\/machines$/.test(r.url));

@@ -1,12 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  type Driver,
-  DriverError,
-  type InstanceSpec,
-  isTerminal,
-  type Observation,
-} from "../driver.ts";
+import { DriverError, type InstanceSpec, isTerminal, type Observation } from "../driver.ts";
+import { followToEnd } from "../follow-to-end.ts";
 import { type Template, TemplateSchema } from "../template.ts";
 import { type FakeKube, startFakeKube } from "./fake-kube.ts";
 import { createKubernetesDriver, type KubernetesDriverOptions } from "./kubernetes-driver.ts";
@@ -49,22 +44,7 @@ const driverFor = (f: FakeKube, overrides: Partial<KubernetesDriverOptions> = {}
     ...overrides,
   });
 
-async function follow(driver: Driver, id: string, ms = 5000): Promise<Observation[]> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error("follow timed out")), ms);
-  const seen: Observation[] = [];
-  try {
-    for await (const observation of driver.observe(id, controller.signal)) {
-      seen.push(observation);
-      if (isTerminal(observation.phase)) break;
-    }
-  } finally {
-    clearTimeout(timer);
-    controller.abort();
-  }
-  if (!seen.length || !isTerminal(seen.at(-1)!.phase)) throw new Error("no terminal phase seen");
-  return seen;
-}
+const follow = followToEnd;
 
 const creates = (f: FakeKube, resource: string) =>
   f.requests.filter((r) => r.method === "POST" && r.url.split("?")[0]!.endsWith(`/${resource}`));
