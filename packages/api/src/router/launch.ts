@@ -144,6 +144,8 @@ export const launchRouter = {
   /**
    * Ensures the instance exists and streams its snapshots until a terminal phase.
    * Resumes from `lastEventId`; a terminal snapshot is always sent once more.
+   * No `.output()`: tRPC 11 would validate the generator, not each event. Every event is a
+   * `Snapshot` (the type of `SnapshotSchema`) built by `toSnapshot`.
    */
   follow: publicProcedure.input(FollowInputSchema).subscription(async function* ({
     ctx,
