@@ -15,7 +15,8 @@
 #     reference is in the test image's label `launcher.test-pull-image`.
 set -euo pipefail
 
-# Everything but the final export goes to stderr.
+# Everything but the final export goes to stderr. Fd 3 is the caller's `$(…)` pipe: every
+# process left running (dockerd, the registry) must close it, or `$(…)` waits for ever.
 exec 3>&1 1>&2
 
 ENGINE_DIR=/var/lib/launcher-engine
@@ -29,6 +30,20 @@ DOCKER=/usr/bin/docker # Debian's CLI, matching the daemon (another one may sit 
 if [ "$(id -u)" -ne 0 ]; then
   echo "engine.sh: must run as root" >&2
   exit 1
+fi
+
+# `scripts/engine.sh stop` ends this engine (dockerd, its containerd, the registry); CI uses it
+# so that a run leaves nothing behind. Its data stays, so the next start is quick.
+if [ "${1:-}" = stop ]; then
+  pid=$(cat "$RUN_DIR/docker.pid" 2>/dev/null || true)
+  if [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; then
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  pkill -KILL -f -- "$RUN_DIR/exec/containerd" 2>/dev/null || true
+  pkill -TERM -f -- "docker-registry serve $ENGINE_DIR/registry.yml" 2>/dev/null || true
+  rm -f "$RUN_DIR/docker.pid" "$SOCK"
+  echo "engine.sh: engine stopped" >&2
+  exit 0
 fi
 
 # --- packages -------------------------------------------------------------------------------
@@ -67,7 +82,7 @@ wait_for() { # wait_for SECONDS WHAT COMMAND...
 if ! ping_engine; then
   pid=$(cat "$RUN_DIR/docker.pid" 2>/dev/null || true)
   # A dead process can linger as a zombie: judge it by its cmdline, not by kill -0.
-  if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q dockerd; then
+  if [ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q dockerd; then
     echo "engine.sh: dockerd (pid $pid) is starting; waiting" >&2
   else
     echo "engine.sh: starting dockerd (log: $LOG)" >&2
@@ -82,7 +97,7 @@ if ! ping_engine; then
       --exec-root "$RUN_DIR/exec" \
       --pidfile "$RUN_DIR/docker.pid" \
       -H "unix://$SOCK" \
-      </dev/null >>"$LOG" 2>&1 &
+      </dev/null >>"$LOG" 2>&1 3>&- &
   fi
   wait_for 90 "dockerd" ping_engine
 fi
@@ -108,7 +123,7 @@ http:
   addr: 127.0.0.1:$port
 EOF
   echo "engine.sh: starting docker-registry on 127.0.0.1:$port" >&2
-  setsid docker-registry serve "$ENGINE_DIR/registry.yml" </dev/null >>"$LOG" 2>&1 &
+  setsid docker-registry serve "$ENGINE_DIR/registry.yml" </dev/null >>"$LOG" 2>&1 3>&- &
   wait_for 30 "docker-registry" registry_answers "$port"
 fi
 PULL_IMAGE="127.0.0.1:$port/$PULL_NAME:latest"
