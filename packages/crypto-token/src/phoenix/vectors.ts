@@ -14,7 +14,12 @@ export interface Vector {
   term_hex?: string;
 }
 
-// shared/ sits beside the clone, here and in CI.
-const url = new URL("../../../../../shared/vectors/phoenix-token.json", import.meta.url);
+// A copy of ../shared/vectors/phoenix-token.json kept in the repo, so a clone tests on its own;
+// vectors.test.ts checks that it still matches the shared file wherever that sits beside it.
+export const vectorsUrl = new URL("./testdata/phoenix-token.json", import.meta.url);
+export const sharedVectorsUrl = new URL(
+  "../../../../../shared/vectors/phoenix-token.json",
+  import.meta.url,
+);
 
-export const vectors: Vector[] = JSON.parse(readFileSync(url, "utf8")).vectors;
+export const vectors: Vector[] = JSON.parse(readFileSync(vectorsUrl, "utf8")).vectors;
