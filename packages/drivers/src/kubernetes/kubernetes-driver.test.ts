@@ -1,10 +1,18 @@
 import { randomBytes } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { DriverError, type InstanceSpec, isTerminal, type Observation } from "../driver.ts";
 import { followToEnd } from "../follow-to-end.ts";
 import { type Template, TemplateSchema } from "../template.ts";
 import { type FakeKube, startFakeKube } from "./fake-kube.ts";
-import { createKubernetesDriver, type KubernetesDriverOptions } from "./kubernetes-driver.ts";
+import {
+  createKubernetesDriver,
+  hasKubeConfig,
+  type KubernetesDriverOptions,
+  SERVICE_ACCOUNT_TOKEN,
+} from "./kubernetes-driver.ts";
 
 const template: Template = TemplateSchema.parse({
   id: "jupyter",
@@ -278,5 +286,43 @@ describe("kubernetes availability", () => {
       available: false,
       reason: `the Kubernetes API at ${server} did not answer`,
     });
+  });
+
+  describe("without a kubeconfig", () => {
+    let home: string | undefined;
+    afterEach(() => {
+      vi.unstubAllEnvs();
+      if (home) rmSync(home, { recursive: true, force: true });
+      home = undefined;
+    });
+
+    it("finds one where the client library looks: KUBECONFIG, then ~/.kube/config", () => {
+      home = mkdtempSync(join(tmpdir(), "kube-home-"));
+      const token = join(home, "token"); // the in-cluster service account's, here absent
+      expect(hasKubeConfig({ HOME: home }, token)).toBe(false);
+      expect(hasKubeConfig({ HOME: home, KUBECONFIG: "/elsewhere/config" }, token)).toBe(true);
+      mkdirSync(join(home, ".kube"));
+      writeFileSync(join(home, ".kube", "config"), "apiVersion: v1\n");
+      expect(hasKubeConfig({ HOME: home }, token)).toBe(true);
+      rmSync(join(home, ".kube"), { recursive: true });
+      writeFileSync(token, "in-cluster");
+      expect(hasKubeConfig({ HOME: home }, token)).toBe(true);
+    });
+
+    // Inside a pod the service account counts as a kubeconfig: nothing to check there.
+    it.skipIf(existsSync(SERVICE_ACCOUNT_TOKEN))(
+      "is unavailable and says why, without asking localhost:8080",
+      async () => {
+        home = mkdtempSync(join(tmpdir(), "kube-home-"));
+        vi.stubEnv("HOME", home);
+        vi.stubEnv("KUBECONFIG", "");
+        const driver = createKubernetesDriver({ namespace: NS });
+        expect(await driver.available()).toEqual({
+          available: false,
+          reason: "no kubeconfig (KUBECONFIG, ~/.kube/config or an in-cluster service account)",
+        });
+        expect((await driver.availableFor(template)).available).toBe(false);
+      },
+    );
   });
 });

@@ -1,14 +1,15 @@
-import {
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type {
   ApiException,
   AppsV1Api,
   CoreV1Api,
   KubeConfig,
-  type KubernetesObject,
+  KubernetesObject,
   NetworkingV1Api,
-  type V1Deployment,
-  type V1OwnerReference,
-  type V1Pod,
-  VersionApi,
+  V1Deployment,
+  V1OwnerReference,
+  V1Pod,
   Watch,
 } from "@kubernetes/client-node";
 import {
@@ -63,25 +64,54 @@ const STEP_KEYS: readonly StepKey[] = ["create", "pull", "start", "check"];
  * const driver = createKubernetesDriver({ namespace: "launcher", ingressHost: "{id}.apps.example.com" });
  * await driver.ensure(spec, secrets, signal);
  */
+interface Clients {
+  kc: KubeConfig;
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  net: NetworkingV1Api;
+  watch: Watch;
+}
+
+// The client library is about 70 MiB of a server's memory: it is loaded on first use, so a
+// launcher that never talks to a cluster never pays for it.
+let clientLibrary: typeof import("@kubernetes/client-node") | undefined;
+async function loadClientLibrary() {
+  clientLibrary ??= await import("@kubernetes/client-node");
+  return clientLibrary;
+}
+/** Whether `KubeConfig.loadFromDefault` would find a configuration (its order, on Linux). */
+export function hasKubeConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  serviceAccountToken = SERVICE_ACCOUNT_TOKEN,
+): boolean {
+  if (env.KUBECONFIG) return true;
+  if (env.HOME && existsSync(join(env.HOME, ".kube", "config"))) return true;
+  return existsSync(serviceAccountToken);
+}
+export const SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+/** Only the library throws these, so it is loaded by the time one is caught. */
+function isApiException(error: unknown): error is ApiException<unknown> {
+  return clientLibrary !== undefined && error instanceof clientLibrary.ApiException;
+}
+
 export function createKubernetesDriver(options: KubernetesDriverOptions): Driver {
   const { namespace } = options;
   const prefix = options.namePrefix ?? "launcher";
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const watchSeconds = options.watchSeconds ?? 25;
-  let clients:
-    | { kc: KubeConfig; core: CoreV1Api; apps: AppsV1Api; net: NetworkingV1Api; watch: Watch }
-    | undefined;
+  let clients: Clients | undefined;
 
-  const api = () => {
+  const api = async (): Promise<Clients> => {
     if (!clients) {
-      const kc = options.kubeConfig ?? new KubeConfig();
+      const k8s = await loadClientLibrary();
+      const kc = options.kubeConfig ?? new k8s.KubeConfig();
       if (!options.kubeConfig) kc.loadFromDefault();
       clients = {
         kc,
-        core: kc.makeApiClient(CoreV1Api),
-        apps: kc.makeApiClient(AppsV1Api),
-        net: kc.makeApiClient(NetworkingV1Api),
-        watch: new Watch(kc),
+        core: kc.makeApiClient(k8s.CoreV1Api),
+        apps: kc.makeApiClient(k8s.AppsV1Api),
+        net: kc.makeApiClient(k8s.NetworkingV1Api),
+        watch: new k8s.Watch(kc),
       };
     }
     return clients;
@@ -97,39 +127,48 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
   const selector = (id: string) => `${MANAGED_BY_LABEL}=launcher,${ID_LABEL}=${id}`;
 
   /** One API call, retried on 429/5xx and dropped connections; 401/403 become "refused". */
-  async function call<T>(what: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async function call<T>(
+    what: string,
+    fn: (c: Clients) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const c = await api();
     for (let attempt = 0; ; attempt++) {
       try {
-        return await fn();
+        return await fn(c);
       } catch (error) {
-        const code = error instanceof ApiException ? error.code : undefined;
+        const code = isApiException(error) ? error.code : undefined;
         if (code === 401 || code === 403) {
           throw new DriverError("refused", `Kubernetes refused the credentials (${what})`);
         }
         const transient = code === undefined || code === 429 || code >= 500;
         if (!transient || attempt >= retry.retries) throw error;
-        const headers = error instanceof ApiException ? error.headers : {};
+        const headers = isApiException(error) ? error.headers : {};
         await sleep(retryDelay(attempt, retry, parseRetryAfter(headers?.["retry-after"])), signal);
       }
     }
   }
 
   /** The object, or `undefined` on 404. */
-  async function read<T>(what: string, fn: () => Promise<T>, signal?: AbortSignal) {
+  async function read<T>(what: string, fn: (c: Clients) => Promise<T>, signal?: AbortSignal) {
     try {
       return await call(what, fn, signal);
     } catch (error) {
-      if (error instanceof ApiException && error.code === 404) return undefined;
+      if (isApiException(error) && error.code === 404) return undefined;
       throw error;
     }
   }
 
   /** Creates an object; 409 AlreadyExists means another launcher got there first: read it instead. */
-  async function createOrRead<T>(what: string, create: () => Promise<T>, get: () => Promise<T>) {
+  async function createOrRead<T>(
+    what: string,
+    create: (c: Clients) => Promise<T>,
+    get: (c: Clients) => Promise<T>,
+  ) {
     try {
       return await call(what, create);
     } catch (error) {
-      if (error instanceof ApiException && error.code === 409) return call(what, get);
+      if (isApiException(error) && error.code === 409) return call(what, get);
       throw error;
     }
   }
@@ -137,19 +176,19 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
   const readTombstone = (id: string, signal?: AbortSignal) =>
     read(
       "read tombstone",
-      () => api().core.readNamespacedConfigMap({ name: tombstoneName(id), namespace }),
+      (c) => c.core.readNamespacedConfigMap({ name: tombstoneName(id), namespace }),
       signal,
     );
   const readDeployment = (id: string, signal?: AbortSignal) =>
     read(
       "read deployment",
-      () => api().apps.readNamespacedDeployment({ name: nameOf(id), namespace }),
+      (c) => c.apps.readNamespacedDeployment({ name: nameOf(id), namespace }),
       signal,
     );
 
   async function deleteParent(id: string): Promise<void> {
-    await read("delete deployment", () =>
-      api().apps.deleteNamespacedDeployment({
+    await read("delete deployment", (c) =>
+      c.apps.deleteNamespacedDeployment({
         name: nameOf(id),
         namespace,
         propagationPolicy: "Foreground",
@@ -163,12 +202,12 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
       const current = await readDeployment(id);
       if (!current || current.metadata?.deletionTimestamp || !change(current)) return;
       try {
-        await call("update deployment", () =>
-          api().apps.replaceNamespacedDeployment({ name: nameOf(id), namespace, body: current }),
+        await call("update deployment", (c) =>
+          c.apps.replaceNamespacedDeployment({ name: nameOf(id), namespace, body: current }),
         );
         return;
       } catch (error) {
-        if (!(error instanceof ApiException && error.code === 409)) throw error;
+        if (!(isApiException(error) && error.code === 409)) throw error;
       }
     }
   }
@@ -245,8 +284,8 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
     };
     const parent = await createOrRead(
       "create deployment",
-      () => api().apps.createNamespacedDeployment({ namespace, body: deployment }),
-      () => api().apps.readNamespacedDeployment({ name, namespace }),
+      (c) => c.apps.createNamespacedDeployment({ namespace, body: deployment }),
+      (c) => c.apps.readNamespacedDeployment({ name, namespace }),
     );
     signal.throwIfAborted();
     const owner: V1OwnerReference = {
@@ -259,17 +298,17 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
     const meta = { name, labels: labels(id), ownerReferences: [owner] };
     await createOrRead(
       "create secret",
-      () =>
-        api().core.createNamespacedSecret({
+      (c) =>
+        c.core.createNamespacedSecret({
           namespace,
           body: { metadata: meta, type: "Opaque", stringData: { ...env } },
         }),
-      () => api().core.readNamespacedSecret({ name, namespace }),
+      (c) => c.core.readNamespacedSecret({ name, namespace }),
     );
     await createOrRead(
       "create service",
-      () =>
-        api().core.createNamespacedService({
+      (c) =>
+        c.core.createNamespacedService({
           namespace,
           body: {
             metadata: meta,
@@ -279,13 +318,13 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
             },
           },
         }),
-      () => api().core.readNamespacedService({ name, namespace }),
+      (c) => c.core.readNamespacedService({ name, namespace }),
     );
     if (options.ingressHost) {
       await createOrRead(
         "create ingress",
-        () =>
-          api().net.createNamespacedIngress({
+        (c) =>
+          c.net.createNamespacedIngress({
             namespace,
             body: {
               metadata: meta,
@@ -308,7 +347,7 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
               },
             },
           }),
-        () => api().net.readNamespacedIngress({ name, namespace }),
+        (c) => c.net.readNamespacedIngress({ name, namespace }),
       );
     }
     signal.throwIfAborted();
@@ -358,7 +397,7 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
         if (resourceVersion === undefined) {
           const list = await call(
             "list pods",
-            () => api().core.listNamespacedPod({ namespace, labelSelector: selector(id) }),
+            (c) => c.core.listNamespacedPod({ namespace, labelSelector: selector(id) }),
             signal,
           );
           pods.clear();
@@ -372,7 +411,7 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
         const queue: { type: string; object: KubernetesObject & { code?: number } }[] = [];
         let ended: (Error & { statusCode?: number }) | null | undefined;
         let wake: (() => void) | undefined;
-        const controller = await api().watch.watch(
+        const controller = await (await api()).watch.watch(
           `/api/v1/namespaces/${namespace}/pods`,
           {
             labelSelector: selector(id),
@@ -436,8 +475,8 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
     // Intent first: once the tombstone exists, no `ensure` anywhere creates this instance again.
     await createOrRead(
       "create tombstone",
-      () =>
-        api().core.createNamespacedConfigMap({
+      (c) =>
+        c.core.createNamespacedConfigMap({
           namespace,
           body: {
             metadata: {
@@ -447,20 +486,27 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
             data: { destroyedAt: String(Date.now()) },
           },
         }),
-      () => api().core.readNamespacedConfigMap({ name: tombstoneName(id), namespace }),
+      (c) => c.core.readNamespacedConfigMap({ name: tombstoneName(id), namespace }),
     );
     await deleteParent(id);
     // Children carry the parent as owner; this only covers a Secret left by an older launcher.
-    await read("delete secret", () => api().core.deleteNamespacedSecret({ name, namespace }));
+    await read("delete secret", (c) => c.core.deleteNamespacedSecret({ name, namespace }));
   }
 
-  // Asking the API server is the only way to know: with no kubeconfig at all, the client
-  // library falls back to http://localhost:8080. The answer is kept for a few seconds.
+  // Asking the API server is the only way to know. Without a kubeconfig the client library
+  // would fall back to http://localhost:8080 (a port Kubernetes closed years ago): that case is
+  // answered here, without loading the library. The answer is kept for a few seconds.
   let availability: { at: number; value: Promise<Availability> } | undefined;
   async function probe(): Promise<Availability> {
+    if (!options.kubeConfig && !hasKubeConfig()) {
+      return {
+        available: false,
+        reason: "no kubeconfig (KUBECONFIG, ~/.kube/config or an in-cluster service account)",
+      };
+    }
     let kc: KubeConfig;
     try {
-      kc = api().kc;
+      kc = (await api()).kc;
     } catch (error) {
       return { available: false, reason: `no usable kubeconfig: ${(error as Error).message}` };
     }
@@ -468,7 +514,7 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
     if (!cluster) return { available: false, reason: "no Kubernetes cluster configured" };
     try {
       const version = await Promise.race([
-        kc.makeApiClient(VersionApi).getCode(),
+        kc.makeApiClient((await loadClientLibrary()).VersionApi).getCode(),
         sleep(3000).then(() => Promise.reject(new Error("timeout"))),
       ]);
       return {
