@@ -2,6 +2,7 @@
 import { stripVTControlCharacters } from "node:util";
 import { type ArgsDef, type CommandDef, defineCommand, runCommand, showUsage } from "citty";
 import pkg from "../package.json" with { type: "json" };
+import { hoistCommonFlags } from "./argv.ts";
 import { destroyCommand } from "./commands/destroy.ts";
 import { dismissCommand } from "./commands/dismiss.ts";
 import { followCommand } from "./commands/follow.ts";
@@ -37,7 +38,8 @@ function commandFor(argv: string[]): CommandDef<ArgsDef> | undefined {
     : undefined;
 }
 
-async function cli(argv: string[]): Promise<number> {
+async function cli(given: string[]): Promise<number> {
+  const argv = hoistCommonFlags(given);
   const debug = argv.includes("--debug");
   if (argv.includes("--help") || argv.includes("-h")) {
     const sub = commandFor(argv);

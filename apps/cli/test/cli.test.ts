@@ -121,6 +121,18 @@ describe("launcher follow, destroy, dismiss, list", () => {
   }, 60_000);
 });
 
+describe("options", () => {
+  it("the common options may come before the subcommand", async () => {
+    const { code, stdout } = await runCli(["--server", server.url, "--json", "templates"], {
+      XDG_STATE_HOME: xdg,
+      LAUNCHER_URL: "http://127.0.0.1:9", // not this one: --server wins
+    });
+    expect(code).toBe(0);
+    const list = JSON.parse(stdout);
+    expect(list.templates.map((t: { id: string }) => t.id)).toContain("scratchpad");
+  }, 30_000);
+});
+
 describe("exit codes", () => {
   it("2 for bad input, with one line on stderr and no stack trace", async () => {
     for (const args of [["launch"], ["nonsense"], ["follow", "abcdef"], ["launch", "nope"]]) {
