@@ -29,6 +29,7 @@ describe("hoistCommonFlags", () => {
       ["--version"],
       ["--help", "launch"],
       ["--driver", "docker", "launch"], // not a common option
+      ["--constructor", "list"], // nor is what every object inherits
       ["--server"], // no value
       ["--json"], // no subcommand
     ]) {

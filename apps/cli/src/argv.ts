@@ -11,10 +11,9 @@ export function hoistCommonFlags(argv: readonly string[]): string[] {
   while (i < argv.length) {
     const arg = argv[i]!;
     const [flag, inline] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
-    const def = flag.startsWith("--")
-      ? commonArgs[flag.slice(2) as keyof typeof commonArgs]
-      : undefined;
-    if (!def) break;
+    const name = flag.slice(2);
+    if (!flag.startsWith("--") || !Object.hasOwn(commonArgs, name)) break;
+    const def = commonArgs[name as keyof typeof commonArgs];
     if (def.type === "string" && inline === undefined) {
       if (i + 1 >= argv.length) break; // a missing value: left for citty to report
       hoisted.push(arg, argv[i + 1]!);

@@ -54,16 +54,6 @@ const FAILED_ANNOTATION = "launcher.failed";
 /** Kubernetes reports the image pull apart, after the pod is created and scheduled. */
 const STEP_KEYS: readonly StepKey[] = ["create", "pull", "start", "check"];
 
-/**
- * The Kubernetes driver: per instance a one-replica Deployment (the parent), and owned by it
- * a Secret with the generated secrets (reaching the container only through `secretKeyRef`), a
- * Service and, optionally, an Ingress. `destroy` leaves a ConfigMap tombstone and deletes the
- * parent with foreground propagation.
- *
- * @example
- * const driver = createKubernetesDriver({ namespace: "launcher", ingressHost: "{id}.apps.example.com" });
- * await driver.ensure(spec, secrets, signal);
- */
 interface Clients {
   kc: KubeConfig;
   core: CoreV1Api;
@@ -79,6 +69,7 @@ async function loadClientLibrary() {
   clientLibrary ??= await import("@kubernetes/client-node");
   return clientLibrary;
 }
+export const SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 /** Whether `KubeConfig.loadFromDefault` would find a configuration (its order, on Linux). */
 export function hasKubeConfig(
   env: NodeJS.ProcessEnv = process.env,
@@ -88,12 +79,21 @@ export function hasKubeConfig(
   if (env.HOME && existsSync(join(env.HOME, ".kube", "config"))) return true;
   return existsSync(serviceAccountToken);
 }
-export const SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 /** Only the library throws these, so it is loaded by the time one is caught. */
 function isApiException(error: unknown): error is ApiException<unknown> {
   return clientLibrary !== undefined && error instanceof clientLibrary.ApiException;
 }
 
+/**
+ * The Kubernetes driver: per instance a one-replica Deployment (the parent), and owned by it
+ * a Secret with the generated secrets (reaching the container only through `secretKeyRef`), a
+ * Service and, optionally, an Ingress. `destroy` leaves a ConfigMap tombstone and deletes the
+ * parent with foreground propagation.
+ *
+ * @example
+ * const driver = createKubernetesDriver({ namespace: "launcher", ingressHost: "{id}.apps.example.com" });
+ * await driver.ensure(spec, secrets, signal);
+ */
 export function createKubernetesDriver(options: KubernetesDriverOptions): Driver {
   const { namespace } = options;
   const prefix = options.namePrefix ?? "launcher";
