@@ -32,20 +32,6 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-# `scripts/engine.sh stop` ends this engine (dockerd, its containerd, the registry); CI uses it
-# so that a run leaves nothing behind. Its data stays, so the next start is quick.
-if [ "${1:-}" = stop ]; then
-  pid=$(cat "$RUN_DIR/docker.pid" 2>/dev/null || true)
-  if [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; then
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  fi
-  pkill -KILL -f -- "$RUN_DIR/exec/containerd" 2>/dev/null || true
-  pkill -TERM -f -- "docker-registry serve $ENGINE_DIR/registry.yml" 2>/dev/null || true
-  rm -f "$RUN_DIR/docker.pid" "$SOCK"
-  echo "engine.sh: engine stopped" >&2
-  exit 0
-fi
-
 # --- packages -------------------------------------------------------------------------------
 need=()
 [ -x /usr/sbin/dockerd ] || need+=(docker.io)
