@@ -193,6 +193,15 @@ describe("a launch over a real server and a wsLink client", () => {
       expect(scratchpad.drivers.find((d) => d.driver === "local")).toMatchObject({
         available: true,
       });
+      // Each template under each driver, the ones it cannot use too, with the reason.
+      const driverNames = list.drivers.map((d) => d.name);
+      for (const t of list.templates) expect(t.drivers.map((d) => d.driver)).toEqual(driverNames);
+      const livebook = list.templates.find((t) => t.id === "livebook")!;
+      expect(livebook.drivers.find((d) => d.driver === "local")).toEqual({
+        driver: "local",
+        available: false,
+        reason: "Livebook has no local launch spec",
+      });
       expect(await (await fetch(`${server.url}/health`)).json()).toMatchObject({ ok: true });
       // A malformed escape in a page path is just an unknown page, not a server error.
       expect((await fetch(`${server.url}/%`)).status).toBe(200);

@@ -1,9 +1,9 @@
+import type { Availability } from "@launcher/drivers";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { TemplateListSchema } from "../schemas.ts";
 import { publicProcedure } from "../trpc.ts";
 
-const reasonOf = (a: { available: boolean; reason?: string; detail?: string }) =>
-  a.available ? a.detail : a.reason;
+const reasonOf = (a: Availability) => (a.available ? a.detail : a.reason);
 
 export const templatesRouter = {
   /** Every template under each configured driver, with whether it can run here. */
@@ -20,7 +20,7 @@ export const templatesRouter = {
       drivers: [...driverStatus].map(([name, a]) => ({
         name,
         available: a.available,
-        reason: reasonOf(a as { available: boolean; reason?: string; detail?: string }),
+        reason: reasonOf(a),
       })),
       templates: await Promise.all(
         templates.map(async (template) => ({
@@ -28,19 +28,14 @@ export const templatesRouter = {
           name: template.name,
           description: template.description,
           credentials: template.secrets.filter((s) => s.credential).map((s) => s.name),
+          // Every driver, those the template has no spec for too: the driver says so.
           drivers: await Promise.all(
-            [...drivers.values()]
-              .filter((d) => d.name in template.drivers && template.drivers[d.name as "local"])
-              .map(async (d) => {
-                const a = driverStatus.get(d.name)!.available
-                  ? await d.availableFor(template)
-                  : driverStatus.get(d.name)!;
-                return {
-                  driver: d.name,
-                  available: a.available,
-                  reason: reasonOf(a as { available: boolean; reason?: string; detail?: string }),
-                };
-              }),
+            [...drivers.values()].map(async (d) => {
+              const a = driverStatus.get(d.name)!.available
+                ? await d.availableFor(template)
+                : driverStatus.get(d.name)!;
+              return { driver: d.name, available: a.available, reason: reasonOf(a) };
+            }),
           ),
         })),
       ),
