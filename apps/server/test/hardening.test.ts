@@ -1,4 +1,6 @@
 import { randomInt } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { startServer, type TestServer } from "@launcher/testing";
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -35,13 +37,17 @@ beforeAll(async () => {
       LAUNCHER_UNSEAL_LIMIT: "1000000",
     },
   });
+  ticket = (await prepare("scratchpad-slow")).ticket;
+});
+
+async function prepare(template: string) {
   const res = await fetch(`${server.url}/trpc/launch.prepare`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ template: "scratchpad-slow" }),
+    body: JSON.stringify({ template }),
   });
-  ticket = ((await res.json()) as { result: { data: { ticket: string } } }).result.data.ticket;
-});
+  return ((await res.json()) as { result: { data: { id: string; ticket: string } } }).result.data;
+}
 afterAll(async () => {
   await server?.dispose();
 });
@@ -206,6 +212,21 @@ describe("subscriptions per connection", () => {
       c.close();
       other.close();
     }
+  });
+});
+
+describe("tickets never in a URL", () => {
+  it("refuses to follow over HTTP (SSE), where the ticket would be in the URL", async () => {
+    const { id, ticket: fresh } = await prepare("scratchpad");
+    const input = encodeURIComponent(JSON.stringify({ ticket: fresh }));
+    const res = await fetch(`${server.url}/trpc/launch.follow?input=${input}`, {
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await res.text(); // ends at once: nothing is streamed
+    expect(text).toContain("METHOD_NOT_SUPPORTED");
+    expect(text).not.toContain('"phase"');
+    // And nothing was started for it.
+    expect(existsSync(join(server.stateDir, "instances", id))).toBe(false);
   });
 });
 

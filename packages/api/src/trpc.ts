@@ -17,6 +17,9 @@ export interface LauncherContext {
 const t = initTRPC.context<LauncherContext>().create({
   // Never send a stack trace; always say which crypto-token refusal it was.
   isDev: false,
+  // Subscriptions only over the WebSocket: over HTTP (SSE) the ticket would ride in the URL,
+  // into every proxy's access log, and past the per-connection subscription limit.
+  sse: { enabled: false },
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     const internal = error.code === "INTERNAL_SERVER_ERROR" && !(cause instanceof DriverError);
