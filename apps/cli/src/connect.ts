@@ -13,8 +13,12 @@ import type { Output } from "./output.ts";
 
 /** How long a server may take to answer at first before the CLI gives up (exit 3). */
 export const CONNECT_TIMEOUT_MS = 5_000;
-/** How long a server may stay away in the middle of a follow (exit 3 after). */
-export const FOLLOW_GIVE_UP_MS = 20_000;
+/**
+ * How long a server may stay away in the middle of a follow (exit 3 after). A hung server is
+ * noticed about 9 s after its last word (a ping every 5 s of quiet, 3 s for the pong, 1 s for
+ * the close), so exit 3 comes about 21 s after, within the 30 s the design allows.
+ */
+export const FOLLOW_GIVE_UP_MS = 12_000;
 
 export interface CommonArgs {
   server?: string;

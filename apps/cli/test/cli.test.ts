@@ -212,4 +212,18 @@ describe("a server restart", () => {
     expect(run.stdout()).toContain("Ready: scratchpad");
     expect(await instanceMonitors(own.stateDir)).toBe(1);
   }, 60_000);
+
+  it("3 within 30 s when the server hangs mid-follow (it answers nothing, closes nothing)", async () => {
+    const run = spawnCli(["launch", "scratchpad"], env);
+    await waitFor("the first snapshot", () => run.stdout().includes("phase: preparing"));
+    process.kill(own.pid!, "SIGSTOP");
+    const stopped = Date.now();
+    try {
+      expect(await run.exited).toBe(3);
+      expect(Date.now() - stopped).toBeLessThan(30_000);
+      expect(run.stderr()).toContain("Cannot reach");
+    } finally {
+      process.kill(own.pid!, "SIGCONT");
+    }
+  }, 60_000);
 });

@@ -31,6 +31,33 @@ export type LauncherClient = TRPCClient<AppRouter> & {
   close(): Promise<void>;
 };
 
+/** How long a closing socket may wait for the server's closing handshake. */
+export const CLOSE_GRACE_MS = 1000;
+
+/**
+ * `ws`'s sockets (Node) wait up to 30 s for a hung server's closing handshake before they
+ * report the close, and tRPC reconnects (or gives up) only then. This subclass ends the
+ * socket after {@link CLOSE_GRACE_MS} instead. The browser's WebSocket has no `terminate`
+ * and is returned as it is (the web app has its own watchdog).
+ */
+export function withBoundedClose<T>(Base: T): T {
+  type NodeSocket = {
+    terminate(): void;
+    once(event: "close", listener: () => void): unknown;
+    close(code?: number, reason?: string): void;
+  };
+  const Socket = Base as unknown as (new (...args: unknown[]) => NodeSocket) | undefined;
+  if (typeof Socket?.prototype?.terminate !== "function") return Base;
+  return class BoundedCloseWebSocket extends Socket {
+    override close(code?: number, reason?: string): void {
+      super.close(code, reason);
+      const timer = setTimeout(() => this.terminate(), CLOSE_GRACE_MS);
+      timer.unref();
+      this.once("close", () => clearTimeout(timer));
+    }
+  } as unknown as T;
+}
+
 const defaultRetryDelay = (attempt: number) =>
   attempt === 0 ? 0 : Math.min(250 * 2 ** attempt, 5000);
 
@@ -71,7 +98,7 @@ export function createLauncherClient(options: LauncherClientOptions): LauncherCl
   }
   const wsClient = createWSClient({
     url: ws,
-    WebSocket: WebSocketImpl,
+    WebSocket: withBoundedClose(WebSocketImpl),
     lazy: { enabled: true, closeMs: 1000 },
     keepAlive: { enabled: true, intervalMs: 5000, pongTimeoutMs: 3000 },
     retryDelayMs: options.retryDelayMs ?? defaultRetryDelay,
