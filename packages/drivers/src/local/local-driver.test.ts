@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Driver, Observation } from "../driver.ts";
 import { bundledTemplates } from "../templates/index.ts";
 import { createLocalDriver, sweepTombstones } from "./local-driver.ts";
-import { findProcesses } from "./proc.ts";
+import { findProcesses, processStartTime } from "./proc.ts";
 
 const scratchpad = resolve(import.meta.dirname, "../../../../apps/scratchpad/dist/main.js");
 const template = bundledTemplates().find((t) => t.id === "scratchpad")!;
@@ -29,6 +29,27 @@ async function until(driver: Driver, id: string, phases: string[], ms = 20_000) 
     throw new Error(`no ${phases} within ${ms} ms; saw ${seen.map((o) => o.phase)}`);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** The instance's processes still alive: its monitor, and the app its record names. */
+async function leftovers(id: string): Promise<number[]> {
+  const dir = join(stateDir, "instances", id);
+  const monitors = await findProcesses(`launcher-monitor.mjs\u0000${dir}`);
+  const app = await readFile(join(dir, "app.json"), "utf8").then(
+    (text) => JSON.parse(text) as { pid: number },
+    () => undefined,
+  );
+  const appAlive = app !== undefined && (await processStartTime(app.pid)) !== undefined;
+  return appAlive ? [...monitors, app.pid] : monitors;
+}
+
+/** Polls until the instance has no process left; fails after `ms`. */
+async function untilNoProcesses(id: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while ((await leftovers(id)).length > 0) {
+    if (Date.now() > deadline) throw new Error(`instance ${id} still runs: ${await leftovers(id)}`);
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -65,7 +86,7 @@ describe("local driver", () => {
       expect(text).not.toContain(password);
     }
     await driver.destroy(id);
-    expect(await findProcesses(id)).toEqual([]);
+    expect(await leftovers(id)).toEqual([]);
     const after = await until(driver, id, ["destroyed"]);
     expect(after.last.phase).toBe("destroyed");
     await driver.destroy(id); // idempotent
@@ -100,6 +121,28 @@ describe("local driver", () => {
     expect((await until(driver, id, ["destroyed", "ready"])).last.phase).toBe("destroyed");
     expect(await sweepTombstones(stateDir, 0)).toBeGreaterThan(0);
   });
+
+  it("leaves nothing running when destroy and ensure race (seen orphaned before)", async () => {
+    const driver = makeDriver();
+    const env = { SCRATCHPAD_PASSWORD: password };
+    const ids = Array.from({ length: 24 }, () => newId());
+    await Promise.all(
+      ids.map(async (id, i) => {
+        const ensure = driver.ensure(
+          { id, template, createdAt: Date.now() },
+          env,
+          new AbortController().signal,
+        );
+        // Destroy lands before, during or after the claim, depending on i.
+        for (let turn = 0; turn < i % 8; turn++) await Promise.resolve();
+        await Promise.all([ensure, driver.destroy(id)]);
+      }),
+    );
+    for (const id of ids) {
+      await untilNoProcesses(id);
+      expect((await until(driver, id, ["destroyed", "ready"])).last.phase).toBe("destroyed");
+    }
+  }, 60_000);
 
   it("fails clearly when the command exits", async () => {
     const driver = makeDriver();

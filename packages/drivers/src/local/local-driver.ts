@@ -156,7 +156,7 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
       const state = await readRecord(dir);
       if (state.destroyed || state.failed || state.exit || state.monitor || state.app) return false;
       if (!state.claim) {
-        if (await ownClaim(dir, 1)) return true;
+        if (await ownClaim(dir, 1)) return stillWanted(dir);
         continue;
       }
       const { pid, startTime, at, generation } = state.claim;
@@ -174,8 +174,17 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
         continue;
       }
       if ((await findProcesses(`launcher-monitor.mjs\u0000${dir}`)).length > 0) return false;
-      if (await ownClaim(dir, generation + 1)) return true;
+      if (await ownClaim(dir, generation + 1)) return stillWanted(dir);
     }
+  }
+
+  /**
+   * After a claim is won: a `destroy` may have written its tombstone meanwhile, having seen no
+   * claim yet. One of the two always sees the other's marker (each writes, then reads), so
+   * either that destroy waits for this start and stops it, or this start does not happen.
+   */
+  async function stillWanted(dir: string): Promise<boolean> {
+    return !(await readRecord(dir)).destroyed;
   }
 
   async function start(spec: InstanceSpec, env: SecretEnv, dir: string): Promise<void> {

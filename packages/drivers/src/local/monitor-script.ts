@@ -11,7 +11,7 @@
  */
 export const MONITOR_SCRIPT = `// launcher-monitor: written by the launcher's local driver; see monitor-script.ts.
 import { spawn } from "node:child_process";
-import { openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const dir = process.argv[2];
@@ -40,6 +40,9 @@ process.on("SIGHUP", () => {});
 
 setTimeout(() => {
   if (stopping) return;
+  // Destroyed before the app started (a destroy that gave up waiting for this monitor):
+  // the tombstone was written before this check, or the destroy saw monitor.json and stops us.
+  if (existsSync(join(dir, "destroyed.json"))) process.exit(0);
   const log = openSync(join(dir, "log"), "a");
   child = spawn(launch.command[0], launch.command.slice(1), {
     cwd: launch.cwd,
