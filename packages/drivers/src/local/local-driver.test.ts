@@ -144,6 +144,35 @@ describe("local driver", () => {
     }
   }, 60_000);
 
+  it("fails, not waits for ever, when the monitor dies before the app starts", async () => {
+    const driver = makeDriver();
+    const id = newId();
+    const held = {
+      ...template,
+      drivers: { local: { ...template.drivers.local!, startDelay: 600 } },
+    };
+    await driver.ensure(
+      { id, template: held, createdAt: Date.now() },
+      { SCRATCHPAD_PASSWORD: password },
+      new AbortController().signal,
+    );
+    const dir = join(stateDir, "instances", id);
+    // Once the monitor has recorded itself (the app waits out its start delay):
+    const deadline = Date.now() + 10_000;
+    let monitor: { pid: number } | undefined;
+    while (!monitor && Date.now() < deadline) {
+      monitor = await readFile(join(dir, "monitor.json"), "utf8").then(JSON.parse, () => undefined);
+      if (!monitor) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect((await until(driver, id, ["creating"])).last.phase).toBe("creating");
+    process.kill(monitor!.pid, "SIGKILL");
+    const { last } = await until(driver, id, ["failed", "ready"]);
+    expect(last.phase).toBe("failed");
+    expect(last.error).toBe("The instance's monitor process died");
+    expect(last.steps.find((step) => step.state === "failed")?.key).toBe("create");
+    await driver.destroy(id);
+  });
+
   it("fails clearly when the command exits", async () => {
     const driver = makeDriver();
     const id = newId();

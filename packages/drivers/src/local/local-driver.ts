@@ -228,7 +228,11 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
       state = await readRecord(dir);
     };
     const phase0 = phaseOf(state);
-    if (state.exists && state.launch && (phase0 === "starting" || phase0 === "checking")) {
+    // Creating counts once a monitor is recorded: if it dies before the app starts (during a
+    // start delay, say), nothing else would ever move the launch on.
+    const started =
+      phase0 === "starting" || phase0 === "checking" || (phase0 === "creating" && state.monitor);
+    if (state.exists && state.launch && started) {
       const { launch } = state;
       if (
         state.monitor &&
@@ -239,7 +243,7 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
         if (phaseOf(state) === phase0) {
           await settle("failed.json", {
             reason: "The instance's monitor process died",
-            step: "start",
+            step: phase0 === "creating" ? "create" : "start",
           });
         }
       } else if (phase0 === "starting" && (await portOpen(launch.port))) {
