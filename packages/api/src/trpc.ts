@@ -22,7 +22,7 @@ const t = initTRPC.context<LauncherContext>().create({
   sse: { enabled: false },
   errorFormatter({ shape, error }) {
     const cause = error.cause;
-    const internal = error.code === "INTERNAL_SERVER_ERROR" && !(cause instanceof DriverError);
+    const internal = error.code === "INTERNAL_SERVER_ERROR";
     return {
       code: shape.code,
       message: internal ? "Internal server error" : shape.message,

@@ -64,13 +64,17 @@ function toSnapshot(ticket: TicketPayload, template: Template, o: Observation): 
   return snapshot;
 }
 
-/** A platform that cannot be reached is `SERVICE_UNAVAILABLE` (with `data.driverCode`). */
-async function* platformUnavailable<T>(source: AsyncIterable<T>): AsyncIterable<T> {
+/** A platform failure is `SERVICE_UNAVAILABLE` (with `data.driverCode`); others pass. */
+function platformUnavailable(error: unknown): unknown {
+  if (!(error instanceof DriverError)) return error;
+  return new TRPCError({ code: "SERVICE_UNAVAILABLE", message: error.message, cause: error });
+}
+
+async function* followPlatform<T>(source: AsyncIterable<T>): AsyncIterable<T> {
   try {
     yield* source;
   } catch (error) {
-    if (!(error instanceof DriverError)) throw error;
-    throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: error.message, cause: error });
+    throw platformUnavailable(error);
   }
 }
 
@@ -85,9 +89,7 @@ async function* followLaunch(
   const last = input.lastEventId == null ? undefined : Number(input.lastEventId);
   const aborted = signal ?? new AbortController().signal;
   let ensured = false;
-  for await (const observation of platformUnavailable(
-    ctx.deps.hub.watch(driver, ticket.id, aborted),
-  )) {
+  for await (const observation of followPlatform(ctx.deps.hub.watch(driver, ticket.id, aborted))) {
     const terminal = isTerminal(observation.phase);
     if (!ensured && !terminal) {
       ensured = true;
@@ -175,8 +177,17 @@ export const launchRouter = {
     .output(DestroyOutputSchema)
     .mutation(async ({ ctx, input }) => {
       const ticket = await openTicket(ctx, input.ticket);
-      const { driver } = resolveLaunch(ctx, ticket.template, ticket.driver);
-      await driver.destroy(ticket.id);
+      // Only the driver: a template no longer offered (or a fixture) can still be torn down.
+      const driver = ctx.deps.drivers.get(ticket.driver);
+      if (!driver) {
+        throw new TRPCError({
+          code: "BAD_REQUEST",
+          message: `Driver "${ticket.driver}" is not configured here`,
+        });
+      }
+      await driver.destroy(ticket.id).catch((error: unknown) => {
+        throw platformUnavailable(error);
+      });
       ctx.deps.logger.info({ id: ticket.id }, "instance destroyed");
       return { id: ticket.id, phase: "destroyed" as const };
     }),
