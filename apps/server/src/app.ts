@@ -8,7 +8,6 @@ import {
   type LauncherContext,
   type LauncherDeps,
 } from "@launcher/api";
-import { sweepTombstones } from "@launcher/drivers/local";
 import { bundledTemplates, parseTemplates } from "@launcher/drivers/templates";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
@@ -52,7 +51,6 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
     : bundledTemplates({ fixtures: env.LAUNCHER_FIXTURES });
   const visible = templates.filter((t) => env.LAUNCHER_FIXTURES || !t.fixture);
   const drivers = createDrivers(env, logger);
-  void sweepTombstones(env.LAUNCHER_STATE_DIR, env.LAUNCHER_TICKET_MAX_AGE * 2).catch(() => {});
 
   const hub = createObservationHub({
     onError: (id, error) =>

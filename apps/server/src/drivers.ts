@@ -2,26 +2,31 @@ import type { Driver } from "@launcher/drivers";
 import { createDockerDriver } from "@launcher/drivers/docker";
 import { createFlyDriver } from "@launcher/drivers/fly";
 import { createKubernetesDriver } from "@launcher/drivers/kubernetes";
-import { createLocalDriver } from "@launcher/drivers/local";
+import { createLocalDriver, sweepTombstones } from "@launcher/drivers/local";
 import type { Env } from "./env.ts";
 import type { Logger } from "./logger.ts";
 
-/** The drivers this server offers, as configured by `LAUNCHER_DRIVERS`. */
+/**
+ * The drivers this server offers, as configured by `LAUNCHER_DRIVERS`. Their tombstones are
+ * kept at least a week, and always longer than any ticket that could follow the instance.
+ */
 export function createDrivers(env: Env, logger: Logger): Map<string, Driver> {
-  const factories: Record<Env["LAUNCHER_DRIVERS"][number], (() => Driver) | undefined> = {
-    local: () =>
-      createLocalDriver({
+  const tombstoneTtlSeconds = Math.max(7 * 86_400, env.LAUNCHER_TICKET_MAX_AGE * 2);
+  const factories: Record<Env["LAUNCHER_DRIVERS"][number], () => Driver> = {
+    local: () => {
+      void sweepTombstones(env.LAUNCHER_STATE_DIR, tombstoneTtlSeconds).catch(() => {});
+      return createLocalDriver({
         stateDir: env.LAUNCHER_STATE_DIR,
         workRoot: env.LAUNCHER_WORK_DIR,
         vars: { scratchpad: env.LAUNCHER_SCRATCHPAD },
         publicHost: env.LAUNCHER_PUBLIC_HOST,
-      }),
+      });
+    },
     docker: () =>
       createDockerDriver({
         publicHost: env.LAUNCHER_PUBLIC_HOST,
         log: (message) => logger.info({ driver: "docker" }, message),
-        // A tombstone must outlive every ticket that could follow the instance.
-        tombstoneTtlSeconds: Math.max(7 * 86_400, env.LAUNCHER_TICKET_MAX_AGE * 2),
+        tombstoneTtlSeconds,
       }),
     fly: () =>
       createFlyDriver({
@@ -37,9 +42,6 @@ export function createDrivers(env: Env, logger: Logger): Map<string, Driver> {
       }),
   };
   const drivers = new Map<string, Driver>();
-  for (const name of env.LAUNCHER_DRIVERS) {
-    const make = factories[name];
-    if (make) drivers.set(name, make());
-  }
+  for (const name of env.LAUNCHER_DRIVERS) drivers.set(name, factories[name]());
   return drivers;
 }

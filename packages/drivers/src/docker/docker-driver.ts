@@ -47,6 +47,7 @@ type EarlyState =
 const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const ENGINE_TIMEOUT_MS = 5000;
 const PULLABLE_CACHE_MS = 60_000;
+const ENGINE_STATUS_CACHE_MS = 2000;
 const CREATE_RACE_MS = 10_000;
 
 /** The container of an instance. */
@@ -282,21 +283,30 @@ export function createDockerDriver(options: DockerDriverOptions = {}): Driver {
     return result;
   }
 
+  let engineStatus: { at: number; value: Promise<Availability> } | undefined;
+  async function askEngine(): Promise<Availability> {
+    try {
+      const version = await withTimeout(docker.version(), ENGINE_TIMEOUT_MS);
+      const component = version.Components?.find((c) => /engine/i.test(c.Name))?.Name;
+      const name = !component || component === "Engine" ? "Docker Engine" : component;
+      return {
+        available: true,
+        detail: `${name} ${version.Version} (API ${version.ApiVersion})`,
+      };
+    } catch (error) {
+      return { available: false, reason: unreachableReason(error, docker) };
+    }
+  }
+
   const driver: Driver = {
     name: "docker",
 
-    async available() {
-      try {
-        const version = await withTimeout(docker.version(), ENGINE_TIMEOUT_MS);
-        const component = version.Components?.find((c) => /engine/i.test(c.Name))?.Name;
-        const name = !component || component === "Engine" ? "Docker Engine" : component;
-        return {
-          available: true,
-          detail: `${name} ${version.Version} (API ${version.ApiVersion})`,
-        };
-      } catch (error) {
-        return { available: false, reason: unreachableReason(error, docker) };
+    // One `templates.list` asks once per template too: the answer is kept for a moment.
+    available() {
+      if (!engineStatus || Date.now() - engineStatus.at > ENGINE_STATUS_CACHE_MS) {
+        engineStatus = { at: Date.now(), value: askEngine() };
       }
+      return engineStatus.value;
     },
 
     async availableFor(template: Template) {
