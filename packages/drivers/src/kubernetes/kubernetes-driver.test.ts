@@ -129,7 +129,11 @@ describe("kubernetes driver (contract-tested against a fake API server)", () => 
     // The first launcher dies after creating the parent and the Secret (its retries run out).
     fake.fail({ method: "POST", path: /\/services$/, status: 500, times: 10 });
     const dying = driverFor(fake, { retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 1 } });
-    await expect(dying.ensure(spec, env, AbortSignal.timeout(5000))).rejects.toThrow();
+    await expect(dying.ensure(spec, env, AbortSignal.timeout(5000))).rejects.toMatchObject({
+      name: "DriverError",
+      code: "platform",
+      message: "The Kubernetes API answered 500 (create service)",
+    });
     expect(fake.objects.get(`deployments/launcher-${spec.id}`)?.spec).toMatchObject({
       replicas: 0,
     });

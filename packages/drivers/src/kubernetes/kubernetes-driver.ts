@@ -142,7 +142,17 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
           throw new DriverError("refused", `Kubernetes refused the credentials (${what})`);
         }
         const transient = code === undefined || code === 429 || code >= 500;
-        if (!transient || attempt >= retry.retries) throw error;
+        if (!transient) throw error; // 404, 409…: the callers decide
+        if (attempt >= retry.retries) {
+          // Out of retries: a driver error, so followers hear "unavailable", not silence.
+          throw code === undefined
+            ? new DriverError("unavailable", `The Kubernetes API could not be reached (${what})`, {
+                cause: error,
+              })
+            : new DriverError("platform", `The Kubernetes API answered ${code} (${what})`, {
+                cause: error,
+              });
+        }
         const headers = isApiException(error) ? error.headers : {};
         await sleep(retryDelay(attempt, retry, parseRetryAfter(headers?.["retry-after"])), signal);
       }
