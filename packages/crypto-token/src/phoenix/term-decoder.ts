@@ -231,7 +231,8 @@ function readOne(r: TermReader, stack: Frame[]): JsonValue | typeof NONE {
     if (atom === "true") return true;
     if (atom === "false") return false;
     if (atom === "nil") return null;
-    throw invalid(`atom ${JSON.stringify(atom.slice(0, 64))} has no JSON form`);
+    // The atom's name stays out of the message: it is part of the decrypted payload.
+    throw invalid("an atom other than true, false or nil has no JSON form");
   }
   const tag = r.u8();
   switch (tag) {
