@@ -43,6 +43,8 @@ try {
     console.error(`The launch ended ${last.phase}: ${last.error ?? ""}`);
     process.exitCode = 1;
   }
+  // Ended and shown: this app keeps no copy of the ticket (the next run starts a new launch).
+  if (last) await store.remove(launch.id);
 } catch (error) {
   if (error instanceof LauncherError && error.code === "ticket_refused") {
     console.error(`The stored ticket was refused (${error.tokenCode}); start a new launch.`);

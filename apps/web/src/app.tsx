@@ -38,18 +38,23 @@ export function App(props: AppProps) {
         <Show when={launches.list().length > 0}>
           <section class="launches" aria-label="Launches">
             <For each={launches.list()}>
-              {(stored) => (
-                <LaunchCard
-                  launch={createLaunch({ api, store, stored })}
-                  name={templates.nameOf(stored.template)}
-                  focus={focusId() === stored.id}
-                  onRemove={() => launches.remove(stored.id)}
-                  onRetry={async () => {
-                    await start(stored.template, stored.driver);
-                    launches.remove(stored.id);
-                  }}
-                />
-              )}
+              {(stored) => {
+                // Made here, once per card: in a prop, Solid would make it a getter that
+                // starts a new follow on every read.
+                const launch = createLaunch({ api, store, stored });
+                return (
+                  <LaunchCard
+                    launch={launch}
+                    name={templates.nameOf(stored.template)}
+                    focus={focusId() === stored.id}
+                    onRemove={() => launches.remove(stored.id)}
+                    onRetry={async () => {
+                      await start(stored.template, stored.driver);
+                      launches.remove(stored.id);
+                    }}
+                  />
+                );
+              }}
             </For>
           </section>
         </Show>

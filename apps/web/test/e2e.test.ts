@@ -169,11 +169,12 @@ describe.skipIf(!runnable && !ci)("the web app in Chromium", { timeout: 120_000 
       ).resolves.toBe(true);
       await shoot(page, "form");
       // Keyboard only: Tab to Launch, press Enter.
-      for (let i = 0; i < 20; i++) {
+      let focused: string | null | undefined;
+      for (let i = 0; i < 20 && focused !== "Launch"; i++) {
         await page.keyboard.press("Tab");
-        const focused = await page.evaluate(() => document.activeElement?.textContent);
-        if (focused === "Launch") break;
+        focused = await page.evaluate(() => document.activeElement?.textContent);
       }
+      expect(focused).toBe("Launch"); // Enter on a radio would submit too: reach the button
       await page.keyboard.press("Enter");
       await waitForReady(page);
       // The keyboard launch moved the focus to the card's heading, as it should; the
