@@ -2,6 +2,7 @@ import {
   createLauncherClient,
   type LauncherClient,
   type LauncherError,
+  type TicketRefusal,
   type TicketStore,
   toLauncherError,
 } from "@launcher/client";
@@ -85,7 +86,7 @@ function unreachable(url: URL, cause: LauncherError): CliExit {
   );
 }
 
-const REFUSAL_REASON: Record<string, string> = {
+const REFUSAL_REASON: Record<TicketRefusal, string> = {
   expired: "it has expired",
   invalid: "it was altered, or sealed with keys this server does not have",
   malformed: "it is damaged",
@@ -102,7 +103,7 @@ export function toCliExit(error: unknown, context: { id?: string; server?: URL }
   const which = context.id ? `The ticket for ${context.id}` : "The ticket";
   switch (failure.code) {
     case "ticket_refused": {
-      const reason = REFUSAL_REASON[failure.tokenCode ?? ""] ?? "it is not valid";
+      const reason = (failure.tokenCode && REFUSAL_REASON[failure.tokenCode]) ?? "it is not valid";
       const hint = context.id ? ` Forget it with: launcher dismiss ${context.id}` : "";
       return new CliExit(
         ExitCode.refused,

@@ -1,3 +1,4 @@
+import type { TokenErrorCode } from "@launcher/crypto-token";
 import { TRPCClientError } from "@trpc/client";
 
 /**
@@ -24,24 +25,20 @@ export type LauncherErrorCode =
  * Why a ticket was refused: the crypto-token codes, as the server sends them in
  * `data.tokenCode`.
  */
-export type TicketRefusal =
-  | "malformed"
-  | "invalid"
-  | "expired"
-  | "not_yet_valid"
-  | "unknown_key"
-  | "too_large"
-  | "missing";
+export type TicketRefusal = TokenErrorCode;
 
-const REFUSALS: ReadonlySet<string> = new Set<TicketRefusal>([
-  "malformed",
-  "invalid",
-  "expired",
-  "not_yet_valid",
-  "unknown_key",
-  "too_large",
-  "missing",
-]);
+// Every code once: the compiler says so when crypto-token gains one.
+const REFUSALS: ReadonlySet<string> = new Set(
+  Object.keys({
+    malformed: true,
+    invalid: true,
+    expired: true,
+    not_yet_valid: true,
+    unknown_key: true,
+    too_large: true,
+    missing: true,
+  } satisfies Record<TicketRefusal, true>),
+);
 
 /**
  * A launcher call failed. `code` says how, so callers can act on it without
