@@ -1,6 +1,6 @@
-import type { Snapshot } from "@launcher/client";
+import { launchProgress, type Snapshot } from "@launcher/client";
 import { describe, expect, it } from "vitest";
-import { changeLines, progressBar, progressOf, summaryLines } from "./render.ts";
+import { changeLines, progressBar, summaryLines } from "./render.ts";
 
 const base: Snapshot = {
   id: "0123456789abcdef0123456789abcdef",
@@ -19,8 +19,8 @@ const base: Snapshot = {
 
 describe("progress", () => {
   it("counts done steps whole and a running one by its progress", () => {
-    expect(progressOf(base)).toBeCloseTo(0.5);
-    expect(progressOf({ ...base, phase: "ready" })).toBe(1);
+    expect(launchProgress(base)).toBeCloseTo(0.5);
+    expect(launchProgress({ ...base, phase: "ready" })).toBe(1);
     expect(progressBar(0.5, 10)).toBe("[█████░░░░░]  50%");
   });
 

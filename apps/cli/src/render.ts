@@ -1,19 +1,7 @@
-import type { Snapshot } from "@launcher/client";
+import { launchProgress, type Snapshot } from "@launcher/client";
 import type { Output } from "./output.ts";
 
 type Step = Snapshot["steps"][number];
-
-/** How far a launch has got, 0..1: done steps count whole, a running one by its progress. */
-export function progressOf(snapshot: Pick<Snapshot, "phase" | "steps">): number {
-  if (snapshot.phase === "ready") return 1;
-  if (snapshot.steps.length === 0) return 0;
-  let sum = 0;
-  for (const step of snapshot.steps) {
-    if (step.state === "done" || step.state === "skipped") sum += 1;
-    else if (step.state === "running") sum += step.progress ?? 0;
-  }
-  return Math.min(1, sum / snapshot.steps.length);
-}
 
 /** `[██████░░░░░░]  50%` */
 export function progressBar(fraction: number, width = 24): string {
@@ -40,7 +28,7 @@ function stepLine(step: Step): string {
 
 /** The lines of the live display for one snapshot. */
 export function progressLines(snapshot: Snapshot): string[] {
-  const head = `${snapshot.template} ${progressBar(progressOf(snapshot))}  ${snapshot.phase}`;
+  const head = `${snapshot.template} ${progressBar(launchProgress(snapshot))}  ${snapshot.phase}`;
   const lines = [head, ...snapshot.steps.map(stepLine)];
   if (snapshot.message) lines.push(`  ${snapshot.message}`);
   return lines;

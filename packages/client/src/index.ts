@@ -22,6 +22,7 @@ export {
   type Snapshot,
 } from "./follow-launch.ts";
 export { memoryStore } from "./memory-store.ts";
+export { launchProgress } from "./progress.ts";
 export { sessionStorageStore } from "./session-storage-store.ts";
 export {
   type StoredLaunch,

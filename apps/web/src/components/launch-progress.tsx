@@ -1,6 +1,6 @@
-import type { StoredSnapshot } from "@launcher/client";
+import { launchProgress, type StoredSnapshot } from "@launcher/client";
 import { For, Show } from "solid-js";
-import { formatDuration, makeOverallProgress } from "../lib/format.ts";
+import { formatDuration } from "../lib/format.ts";
 import { LogTail } from "./log-tail.tsx";
 
 const STATE_TEXT = {
@@ -25,8 +25,7 @@ export function LaunchProgress(props: {
   now: number;
   startedAt: number | undefined;
 }) {
-  const percent = () =>
-    props.snapshot ? Math.round(makeOverallProgress(props.snapshot) * 100) : 0;
+  const percent = () => (props.snapshot ? Math.round(launchProgress(props.snapshot) * 100) : 0);
   const phase = () => phaseLabel(props.snapshot?.phase);
 
   return (

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { makeSnapshot } from "../testing/fake-api.ts";
-import { describeRefusal, formatDuration, makeFailedStep, makeOverallProgress } from "./format.ts";
+import { describeRefusal, formatDuration, makeFailedStep } from "./format.ts";
 
 describe("formatDuration", () => {
   it("is short for a launch and readable for a long one", () => {
@@ -8,18 +8,6 @@ describe("formatDuration", () => {
     expect(formatDuration(42_300)).toBe("42 s");
     expect(formatDuration(125_000)).toBe("2 min 05 s");
     expect(formatDuration(-5)).toBe("0.0 s");
-  });
-});
-
-describe("makeOverallProgress", () => {
-  it("counts finished steps whole and the running one by its progress", () => {
-    const id = "c".repeat(32);
-    expect(makeOverallProgress(makeSnapshot(id, "preparing"))).toBe(0);
-    expect(makeOverallProgress(makeSnapshot(id, "creating"))).toBeCloseTo(0.5 / 3);
-    const starting = makeSnapshot(id, "starting");
-    starting.steps[1]!.progress = 0.5;
-    expect(makeOverallProgress(starting)).toBe(0.5);
-    expect(makeOverallProgress(makeSnapshot(id, "ready"))).toBe(1);
   });
 });
 

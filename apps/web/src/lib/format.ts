@@ -9,22 +9,6 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(whole / 60)} min ${String(whole % 60).padStart(2, "0")} s`;
 }
 
-/**
- * How far the launch is, 0 to 1: finished steps count whole, the running one by its progress,
- * or half when it reports none (so a long step does not look stuck at its start).
- */
-export function makeOverallProgress(snapshot: StoredSnapshot): number {
-  if (snapshot.phase === "ready") return 1;
-  const steps = snapshot.steps;
-  if (steps.length === 0) return 0;
-  let sum = 0;
-  for (const step of steps) {
-    if (step.state === "done" || step.state === "skipped") sum += 1;
-    else if (step.state === "running") sum += step.progress ?? 0.5;
-  }
-  return Math.min(1, sum / steps.length);
-}
-
 /** When the launch reached its end (the last step's end), or `undefined` while it runs. */
 export function makeEndedAt(snapshot: StoredSnapshot): number | undefined {
   let end: number | undefined;
