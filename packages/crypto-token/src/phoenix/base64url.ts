@@ -36,29 +36,5 @@ export function decodeBase64Url(text: string): Uint8Array | null {
   return out;
 }
 
-const CODES = new TextEncoder().encode(ALPHABET);
-const ascii = new TextDecoder();
-
-/** base64url without padding, as Phoenix writes it. */
-export function encodeBase64Url(bytes: Uint8Array): string {
-  // Characters are written as ASCII bytes and decoded once: far cheaper than string appends.
-  const out = new Uint8Array(Math.ceil((bytes.length * 4) / 3));
-  let o = 0;
-  let i = 0;
-  for (; i + 3 <= bytes.length; i += 3) {
-    const n =
-      ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
-    out[o++] = CODES[n >> 18] as number;
-    out[o++] = CODES[(n >> 12) & 63] as number;
-    out[o++] = CODES[(n >> 6) & 63] as number;
-    out[o++] = CODES[n & 63] as number;
-  }
-  const rest = bytes.length - i;
-  if (rest > 0) {
-    const n = ((bytes[i] as number) << 16) | (rest === 2 ? (bytes[i + 1] as number) << 8 : 0);
-    out[o++] = CODES[n >> 18] as number;
-    out[o++] = CODES[(n >> 12) & 63] as number;
-    if (rest === 2) out[o++] = CODES[(n >> 6) & 63] as number;
-  }
-  return ascii.decode(out);
-}
+// Phoenix writes base64url without padding, as our own encoder does: `encodeBase64url`.
+export { encodeBase64url } from "../base64url.ts";

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeBase64Url, encodeBase64Url } from "./base64url.ts";
+import { decodeBase64Url, encodeBase64url } from "./base64url.ts";
 import { deriveKey } from "./derive-key.ts";
 import { decrypt, encrypt, type JsonValue, TokenError } from "./index.ts";
 import { decodePayload, encodePayload } from "./payload.ts";
@@ -36,7 +36,7 @@ describe("encrypt → decrypt", () => {
     expect(token).toMatch(/^XCP\.[A-Za-z0-9_-]+$/);
     const raw = decodeBase64Url(token.slice(4))!;
     // Our own strict reading: no padding, and the string re-encodes to itself.
-    expect(encodeBase64Url(raw)).toBe(token.slice(4));
+    expect(encodeBase64url(raw)).toBe(token.slice(4));
     const iv = raw.subarray(0, 24);
     const tag = raw.subarray(24, 40);
     const ct = raw.subarray(40);
@@ -180,8 +180,8 @@ describe("formats and prefixes", () => {
     ["a bare prefix", "XCP."],
     ["a lower-case prefix", "xcp.AAAA"],
     ["a Phoenix.Token.sign token", "SFMyNTY.g2gDYQFuBgAAAAAAAGIAAVGA.AAAA"],
-    ["39 bytes", `XCP.${encodeBase64Url(new Uint8Array(39))}`],
-    ["40 zero bytes", `XCP.${encodeBase64Url(new Uint8Array(40))}`],
+    ["39 bytes", `XCP.${encodeBase64url(new Uint8Array(39))}`],
+    ["40 zero bytes", `XCP.${encodeBase64url(new Uint8Array(40))}`],
     ["a legacy token with 3 segments", "QTEyOEdDTQ.AAAA.AAAA.AAAA"],
     ["a legacy token with 5 segments", "QTEyOEdDTQ.AAAA.AAAA.AAAA.AAAA.AAAA"],
   ])("refuses %s with invalid", async (_name, token) => {
@@ -223,10 +223,10 @@ describe("the legacy A128GCM format (plug_crypto 1.x)", () => {
     );
     return [
       "QTEyOEdDTQ",
-      encodeBase64Url(new Uint8Array([...new Uint8Array(wrapped), ...wrapIv])),
-      encodeBase64Url(iv),
-      encodeBase64Url(sealed.subarray(0, sealed.length - 16)),
-      encodeBase64Url(sealed.subarray(sealed.length - 16)),
+      encodeBase64url(new Uint8Array([...new Uint8Array(wrapped), ...wrapIv])),
+      encodeBase64url(iv),
+      encodeBase64url(sealed.subarray(0, sealed.length - 16)),
+      encodeBase64url(sealed.subarray(sealed.length - 16)),
     ].join(".");
   }
   const plain = encodePayload({ data: ["legacy"], signedAtMs: T0 * 1000, maxAge: 60 });

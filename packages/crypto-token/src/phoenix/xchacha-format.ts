@@ -1,5 +1,5 @@
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
-import { decodeBase64Url, encodeBase64Url } from "./base64url.ts";
+import { decodeBase64Url, encodeBase64url } from "./base64url.ts";
 import { invalid } from "./refuse.ts";
 
 /** The current format's prefix (plug_crypto ≥ 2.0). */
@@ -22,7 +22,7 @@ export function sealXcp(key: Uint8Array, plain: Uint8Array): string {
   out.set(iv, 0);
   out.set(sealed.subarray(ctLength), IV_BYTES);
   out.set(sealed.subarray(0, ctLength), IV_BYTES + TAG_BYTES);
-  return XCP_PREFIX + encodeBase64Url(out);
+  return XCP_PREFIX + encodeBase64url(out);
 }
 
 /** Opens the part of an `XCP.` token after its prefix; any failure is `invalid`. */
