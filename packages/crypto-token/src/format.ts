@@ -40,6 +40,16 @@ export function tokenLength(headerBytes: number, jsonBytes: number): number {
   return Math.ceil((bytes * 4) / 3);
 }
 
+/** Refuses, before any encryption, a token that would be longer than `maxLength`. */
+export function assertFits(headerBytes: number, jsonBytes: number, maxLength: number): void {
+  const length = tokenLength(headerBytes, jsonBytes);
+  if (length > maxLength) {
+    throw new TypeError(
+      `seal: the token would be ${length} characters, over maxLength ${maxLength}`,
+    );
+  }
+}
+
 export interface Envelope {
   /** The key id the token names. */
   id: string;

@@ -1,4 +1,5 @@
 import { TokenError } from "./errors.ts";
+import { readTimes, TIMES_BYTES } from "./format.ts";
 
 /** Default maximum length of a token, in characters. */
 export const DEFAULT_MAX_LENGTH = 4096;
@@ -142,8 +143,22 @@ export function checkToken(token: unknown, maxLength: number): asserts token is 
   if (token.length > maxLength) throw new TokenError("too_large");
 }
 
+// Fatal on both paths, so that both refuse the same (key-holder-made) bad UTF-8.
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** The authenticated plaintext (times, then JSON) to the value, checked. */
+export function openPlaintext(plaintext: Uint8Array, options: ValidUnsealOptions): unknown {
+  const [issuedAt, expiresAt] = readTimes(plaintext);
+  return openValue(
+    issuedAt,
+    expiresAt,
+    () => utf8Decoder.decode(plaintext.subarray(TIMES_BYTES)),
+    options,
+  );
+}
+
 /** The checks on the inside, once the plaintext is authenticated. Returns the value. */
-export function openValue(
+function openValue(
   issuedAt: number,
   expiresAt: number,
   json: () => string,

@@ -12,22 +12,21 @@ import {
 } from "node:crypto";
 import { TokenError } from "./errors.ts";
 import {
+  assertFits,
   cachedSubkey,
   HKDF_SALT,
   headerOf,
   IV_BYTES,
   readEnvelope,
-  readTimes,
   SUBKEY_BYTES,
   TAG_BYTES,
   TIMES_BYTES,
-  tokenLength,
   writeTimes,
 } from "./format.ts";
 import { assertKeyring, type KeyEntry, type Keyring, keyById, newestKey } from "./keyring.ts";
 import {
   checkToken,
-  openValue,
+  openPlaintext,
   type Schema,
   type SealOptions,
   sealOptions,
@@ -36,8 +35,6 @@ import {
   unsealOptions,
 } from "./options.ts";
 
-// Fatal, like the WebCrypto path, so that both refuse the same (key-holder-made) bad UTF-8.
-const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 const subkeys = new WeakMap<KeyEntry, Map<string, KeyObject>>();
 
 function subkey(entry: KeyEntry, purpose: string): KeyObject {
@@ -66,12 +63,7 @@ export async function seal(
   const json = toJson(value);
   const jsonBytes = Buffer.byteLength(json);
   const header = headerOf(entry);
-  const length = tokenLength(header.length, jsonBytes);
-  if (length > maxLength) {
-    throw new TypeError(
-      `seal: the token would be ${length} characters, over maxLength ${maxLength}`,
-    );
-  }
+  assertFits(header.length, jsonBytes, maxLength);
   const plaintext = Buffer.allocUnsafe(TIMES_BYTES + jsonBytes);
   writeTimes(plaintext, issuedAt, expiresAt);
   plaintext.write(json, TIMES_BYTES, "utf8");
@@ -151,11 +143,5 @@ export async function unseal(
   } catch {
     throw new TokenError("invalid");
   }
-  const [issuedAt, expiresAt] = readTimes(plaintext);
-  return openValue(
-    issuedAt,
-    expiresAt,
-    () => utf8Decoder.decode(plaintext.subarray(TIMES_BYTES)),
-    valid,
-  );
+  return openPlaintext(plaintext, valid);
 }

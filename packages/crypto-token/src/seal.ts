@@ -3,21 +3,20 @@
 import { decodeBase64url, encodeBase64url } from "./base64url.ts";
 import { TokenError } from "./errors.ts";
 import {
+  assertFits,
   cachedSubkey,
   HKDF_SALT,
   headerOf,
   IV_BYTES,
   readEnvelope,
-  readTimes,
   SUBKEY_BYTES,
   TIMES_BYTES,
-  tokenLength,
   writeTimes,
 } from "./format.ts";
 import { assertKeyring, type KeyEntry, type Keyring, keyById, newestKey } from "./keyring.ts";
 import {
   checkToken,
-  openValue,
+  openPlaintext,
   type Schema,
   type SealOptions,
   sealOptions,
@@ -27,7 +26,6 @@ import {
 } from "./options.ts";
 
 const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 const subkeys = new WeakMap<KeyEntry, Map<string, Promise<CryptoKey>>>();
 
 function subkey(entry: KeyEntry, purpose: string): Promise<CryptoKey> {
@@ -67,12 +65,7 @@ export async function seal(
   const entry = newestKey(keyring);
   const json = utf8.encode(toJson(value));
   const header = headerOf(entry);
-  const length = tokenLength(header.length, json.length);
-  if (length > maxLength) {
-    throw new TypeError(
-      `seal: the token would be ${length} characters, over maxLength ${maxLength}`,
-    );
-  }
+  assertFits(header.length, json.length, maxLength);
   const plaintext = new Uint8Array(TIMES_BYTES + json.length);
   writeTimes(plaintext, issuedAt, expiresAt);
   plaintext.set(json, TIMES_BYTES);
@@ -140,11 +133,5 @@ export async function unseal(
   } catch {
     throw new TokenError("invalid");
   }
-  const [issuedAt, expiresAt] = readTimes(plaintext);
-  return openValue(
-    issuedAt,
-    expiresAt,
-    () => utf8Decoder.decode(plaintext.subarray(TIMES_BYTES)),
-    valid,
-  );
+  return openPlaintext(plaintext, valid);
 }
