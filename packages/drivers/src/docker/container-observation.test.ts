@@ -31,6 +31,7 @@ const info = (
 
 const base = {
   healthy: false,
+  wasReady: false,
   logLines: [],
   now: Date.parse("2026-01-01T00:00:05Z"),
   publicHost: "127.0.0.1",
@@ -83,6 +84,21 @@ describe("docker observations from inspect", () => {
       info: info({ StartedAt: "2026-01-01T00:00:01Z" }),
     });
     expect(late).toMatchObject({ phase: "failed", error: expect.stringContaining("/health") });
+  });
+
+  it("stays ready, with the same version, when a probe misses after the timeout once it was ready", () => {
+    const ready = describeContainer({
+      ...base,
+      info: info({ StartedAt: "2026-01-01T00:00:01Z" }),
+      healthy: true,
+    });
+    const missed = describeContainer({
+      ...base,
+      now: Date.parse("2026-01-01T00:01:00Z"),
+      info: info({ StartedAt: "2026-01-01T00:00:01Z" }),
+      wasReady: true,
+    });
+    expect(missed).toMatchObject({ phase: "ready", url: ready.url, version: ready.version });
   });
 
   it("demultiplexes framed logs and passes raw TTY logs through", () => {

@@ -12,6 +12,7 @@ export const LABELS = {
   timeout: "launcher.timeout",
   tombstone: "launcher.tombstone",
   destroyedAt: "launcher.destroyed-at",
+  ready: "launcher.ready",
 } as const;
 
 export const STEP_KEYS: readonly StepKey[] = ["pull", "create", "start", "check"];
@@ -61,6 +62,11 @@ export interface ContainerFacts {
   info: ContainerInspectInfo;
   /** The launcher's own probe of the health path answered 2xx just now. */
   healthy: boolean;
+  /**
+   * The instance passed its health check once (recorded on the engine): it stays ready while
+   * the container runs, so one slow probe after the timeout cannot turn it into a failure.
+   */
+  wasReady: boolean;
   /** The container's log, up to the last LOG_COUNT_CAP + 1 lines. */
   logLines: string[];
   now: number;
@@ -69,7 +75,7 @@ export interface ContainerFacts {
 
 /** The observation a container's inspect (plus the launcher's probe and its log) amounts to. */
 export function describeContainer(facts: ContainerFacts): Observation {
-  const { info, healthy, logLines, now, publicHost } = facts;
+  const { info, healthy, wasReady, logLines, now, publicHost } = facts;
   const labels = info.Config.Labels ?? {};
   const state = info.State;
   const created = parseEngineTime(info.Created) ?? 0;
@@ -107,7 +113,7 @@ export function describeContainer(facts: ContainerFacts): Observation {
     case "restarting": {
       const since = startedAt ?? created;
       const published = publishedPort(info);
-      if (healthy && published) {
+      if ((healthy || wasReady) && published) {
         const urlPath = labels[LABELS.urlPath] ?? "/";
         return {
           version: VERSION.at(since, RANK.ready),

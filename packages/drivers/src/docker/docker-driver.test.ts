@@ -5,7 +5,13 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { Driver, Observation } from "../driver.ts";
 import { type Template, TemplateSchema } from "../template.ts";
 import { BUNDLED_TEMPLATES } from "../templates/bundled.ts";
-import { containerName, createDockerDriver, DOCKER_LABELS, tombstoneName } from "./index.ts";
+import {
+  containerName,
+  createDockerDriver,
+  DOCKER_LABELS,
+  readyMarkName,
+  tombstoneName,
+} from "./index.ts";
 
 // The real engine from DOCKER_HOST (scripts/engine.sh starts one). Only when none answers are
 // these tests skipped; while one is up, every test runs.
@@ -251,6 +257,33 @@ describe.skipIf(!engineUp)("docker driver on a real engine", () => {
     expect(await containersOf(id)).toHaveLength(0);
     const tombstone = await docker.getVolume(tombstoneName(id)).inspect();
     expect(tombstone.Labels).toMatchObject({ [DOCKER_LABELS.id]: id });
+  });
+
+  it("stays ready when a probe misses after the health timeout, even for another launcher", async () => {
+    const driver = makeDriver();
+    const id = newId();
+    const quick = TemplateSchema.parse({
+      ...scratchpad,
+      drivers: { docker: { ...scratchpad.drivers.docker, timeout: 1 } },
+    });
+    await driver.ensure(spec(id, quick), { SCRATCHPAD_PASSWORD: newPassword() }, never);
+    const { last: ready } = await until(driver, id, ["ready", "failed"]);
+    expect(ready.phase).toBe("ready");
+    const container = docker.getContainer(containerName(id));
+    await container.pause(); // the app answers nothing now: every probe misses
+    try {
+      const startedAt = Date.parse((await container.inspect()).State.StartedAt);
+      while (Date.now() < startedAt + 1500) await new Promise((r) => setTimeout(r, 100));
+      // A fresh driver (another launcher process) knows only what the engine records.
+      const { last } = await until(makeDriver(), id, ["ready", "failed"]);
+      expect(last).toMatchObject({ phase: "ready", version: ready.version, url: ready.url });
+    } finally {
+      await container.unpause();
+    }
+    await driver.destroy(id);
+    await expect(docker.getVolume(readyMarkName(id)).inspect()).rejects.toMatchObject({
+      statusCode: 404,
+    });
   });
 
   it("reports a container that exits before it is healthy as failed, with its log", async () => {

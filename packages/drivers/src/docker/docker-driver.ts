@@ -54,6 +54,8 @@ const CREATE_RACE_MS = 10_000;
 export const containerName = (id: string): string => `launcher-${id}`;
 /** The labelled volume that says an instance was destroyed. */
 export const tombstoneName = (id: string): string => `launcher-${id}-destroyed`;
+/** A labelled volume that says the instance passed its health check once. */
+export const readyMarkName = (id: string): string => `launcher-${id}-ready`;
 
 /**
  * A driver that runs instances as containers on a Docker Engine API (Docker, or Podman's
@@ -110,14 +112,32 @@ export function createDockerDriver(options: DockerDriverOptions = {}): Driver {
     }
   }
 
-  async function hasTombstone(id: string): Promise<boolean> {
+  async function hasVolume(name: string, what: string): Promise<boolean> {
     try {
-      await docker.getVolume(tombstoneName(id)).inspect();
+      await docker.getVolume(name).inspect();
       return true;
     } catch (error) {
       if (statusOf(error) === 404) return false;
-      throw toDriverError(error, "look for the tombstone", docker);
+      throw toDriverError(error, `look for the ${what}`, docker);
     }
+  }
+  const hasTombstone = (id: string) => hasVolume(tombstoneName(id), "tombstone");
+
+  /** Creates a labelled marker volume; one that exists already is fine. */
+  async function addMarkVolume(name: string, labels: Record<string, string>, what: string) {
+    try {
+      await docker.createVolume({ Name: name, Labels: labels });
+    } catch (error) {
+      if (!isNameConflict(error)) throw toDriverError(error, `write the ${what}`, docker);
+    }
+  }
+
+  // The ready marks this process has written, so each is written once.
+  const markedReady = new Set<string>();
+  async function markReady(id: string): Promise<void> {
+    if (markedReady.has(id)) return;
+    await addMarkVolume(readyMarkName(id), { [LABELS.id]: id, [LABELS.ready]: "1" }, "ready mark");
+    markedReady.add(id);
   }
 
   async function imagePresent(image: string): Promise<boolean> {
@@ -248,15 +268,21 @@ export function createDockerDriver(options: DockerDriverOptions = {}): Driver {
     const info = await inspectContainer(id);
     if (info) {
       let healthy = false;
+      let wasReady = false;
       const published = publishedPort(info);
       if (info.State.Status === "running" && published) {
         const healthPath = info.Config.Labels?.[LABELS.healthPath] ?? "/";
         const status = await probeHealth(`http://${published.host}:${published.port}${healthPath}`);
         healthy = status !== undefined && status >= 200 && status < 300;
+        if (healthy) await markReady(id);
+        else wasReady = markedReady.has(id) || (await hasVolume(readyMarkName(id), "ready mark"));
+      } else if (info.State.Status === "paused" || info.State.Status === "restarting") {
+        wasReady = markedReady.has(id) || (await hasVolume(readyMarkName(id), "ready mark"));
       }
       return describeContainer({
         info,
         healthy,
+        wasReady,
         logLines: await logLines(id),
         now: Date.now(),
         publicHost,
@@ -440,19 +466,17 @@ export function createDockerDriver(options: DockerDriverOptions = {}): Driver {
     async destroy(id: string) {
       assertId(id);
       // The tombstone first: from here on, no ensure creates the container again.
-      try {
-        await docker.createVolume({
-          Name: tombstoneName(id),
-          Labels: {
-            [LABELS.id]: id,
-            [LABELS.tombstone]: "1",
-            [LABELS.destroyedAt]: String(Date.now()),
-          },
-        });
-      } catch (error) {
-        if (!isNameConflict(error)) throw toDriverError(error, "write the tombstone", docker);
-      }
+      await addMarkVolume(
+        tombstoneName(id),
+        { [LABELS.id]: id, [LABELS.tombstone]: "1", [LABELS.destroyedAt]: String(Date.now()) },
+        "tombstone",
+      );
       await removeContainer(id);
+      await docker
+        .getVolume(readyMarkName(id))
+        .remove()
+        .catch(() => {}); // none, or removed already
+      markedReady.delete(id);
       setEarly(id, undefined);
       log(`docker: destroyed ${containerName(id)}`);
       await sweepTombstones().catch(() => {});

@@ -3,5 +3,6 @@ export {
   containerName,
   createDockerDriver,
   type DockerDriverOptions,
+  readyMarkName,
   tombstoneName,
 } from "./docker-driver.ts";
