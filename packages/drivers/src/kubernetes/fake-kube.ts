@@ -63,6 +63,8 @@ export interface FakeKube {
   compact(): void;
   /** How many pod watches were answered with 410 Gone. */
   goneCount(): number;
+  /** The kubelet reports the readiness probe of the instance's pod passing or failing. */
+  setPodReady(instanceId: string, ready: boolean): void;
   close(): Promise<void>;
 }
 
@@ -415,6 +417,19 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       server.closeAllConnections();
     },
     goneCount: () => gone,
+    setPodReady(instanceId, ready) {
+      for (const [key, obj] of objects) {
+        if (!key.startsWith("pods/") || obj.metadata.labels?.["launcher.id"] !== instanceId)
+          continue;
+        const status = obj.status as Record<string, unknown>;
+        (status.containerStatuses as Record<string, unknown>[])[0]!.ready = ready;
+        status.conditions = [
+          { type: "PodScheduled", status: "True" },
+          { type: "Ready", status: ready ? "True" : "False" },
+        ];
+        put("pods", obj, "MODIFIED");
+      }
+    },
     async close() {
       for (const timer of timers) clearTimeout(timer);
       server.closeAllConnections();

@@ -250,6 +250,29 @@ describe("kubernetes driver (contract-tested against a fake API server)", () => 
     expect((await follow(driver, spec.id)).at(-1)!.phase).toBe("destroyed");
   });
 
+  it("keeps a launch that was ready from failing when its probe fails after the timeout", async () => {
+    fake = await startFakeKube({});
+    const driver = driverFor(fake, { watchSeconds: 1 });
+    const quick = TemplateSchema.parse({
+      ...template,
+      drivers: { kubernetes: { ...template.drivers.kubernetes, timeout: 1 } },
+    });
+    const spec = newSpec(quick);
+    await driver.ensure(spec, secretEnv(), AbortSignal.timeout(5000));
+    expect((await follow(driver, spec.id)).at(-1)!.phase).toBe("ready");
+    fake.setPodReady(spec.id, false); // the probe fails now, as during a hiccup
+    while (Date.now() < spec.createdAt + 1500) await new Promise((r) => setTimeout(r, 100));
+    // Another launcher process, from the platform alone: not ready now, but not failed.
+    const controller = new AbortController();
+    let first: Observation | undefined;
+    for await (const o of driverFor(fake).observe(spec.id, controller.signal)) {
+      first = o;
+      break;
+    }
+    controller.abort();
+    expect(first?.phase).toBe("checking");
+  });
+
   it("fails a launch whose readiness probe never passes within the template timeout, recorded on the platform", async () => {
     fake = await startFakeKube({ neverReady: true });
     const driver = driverFor(fake, { watchSeconds: 1 });

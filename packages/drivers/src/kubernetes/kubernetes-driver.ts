@@ -50,6 +50,8 @@ export const ID_LABEL = "launcher.id";
 const TIMEOUT_ANNOTATION = "launcher.timeout";
 const URL_ANNOTATION = "launcher.url";
 const FAILED_ANNOTATION = "launcher.failed";
+/** Set when the instance first passed its readiness probe: the timeout no longer applies. */
+const READY_ANNOTATION = "launcher.ready";
 
 /** Kubernetes reports the image pull apart, after the pod is created and scheduled. */
 const STEP_KEYS: readonly StepKey[] = ["create", "pull", "start", "check"];
@@ -382,6 +384,16 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
         readDeployment(id, signal),
       ]);
       let observation = toObservation({ tombstone, deployment, pods: [...pods.values()] });
+      if (observation.phase === "ready" && !deployment?.metadata?.annotations?.[READY_ANNOTATION]) {
+        // Recorded on the platform, so no launcher process later times a ready launch out.
+        await updateDeployment(id, (d) => {
+          d.metadata!.annotations = {
+            ...d.metadata!.annotations,
+            [READY_ANNOTATION]: new Date().toISOString(),
+          };
+          return true;
+        });
+      }
       if (observation.timedOut && deployment) {
         // Record the failure on the platform, so every launcher process reports the same end.
         await updateDeployment(id, (d) => {
@@ -639,7 +651,13 @@ function toObservation(state: {
   const created = createdAt instanceof Date ? createdAt.getTime() : Date.parse(createdAt ?? "");
   const observation: Observation & { timedOut?: string } = { ...base, phase, steps: steps(phase) };
   if (message) observation.message = message;
-  if (timeout > 0 && Number.isFinite(created) && Date.now() > created + timeout * 1000) {
+  const wasReady = annotations[READY_ANNOTATION] !== undefined;
+  if (
+    !wasReady &&
+    timeout > 0 &&
+    Number.isFinite(created) &&
+    Date.now() > created + timeout * 1000
+  ) {
     observation.timedOut = `The instance did not become ready within ${timeout} s`;
   }
   return observation;
