@@ -2,9 +2,9 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promise
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startServer, type TestServer } from "@launcher/testing";
+import { startServer, type TestServer, waitFor } from "@launcher/testing";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { basicLogin, instanceMonitors, runCli, spawnCli, waitFor } from "./helpers.ts";
+import { basicLogin, instanceMonitors, runCli, spawnCli } from "./helpers.ts";
 
 let server: TestServer;
 let xdg: string;
@@ -65,7 +65,7 @@ describe("launcher launch", () => {
     const monitorsBefore = await instanceMonitors(server.stateDir);
     const pid = server.pid!;
     const run = spawnCli(["launch", "scratchpad"], env);
-    await waitFor("the first snapshot", () => run.stdout().includes("phase: preparing"));
+    await waitFor(() => run.stdout().includes("phase: preparing"), "the first snapshot");
     // Hold the server so that the launch cannot finish before the CLI dies.
     process.kill(pid, "SIGSTOP");
     run.child.kill("SIGKILL");
@@ -82,7 +82,7 @@ describe("launcher launch", () => {
   it("Ctrl-C stops following and keeps the ticket", async () => {
     const pid = server.pid!;
     const run = spawnCli(["launch", "scratchpad"], env);
-    await waitFor("the first snapshot", () => run.stdout().includes("phase: preparing"));
+    await waitFor(() => run.stdout().includes("phase: preparing"), "the first snapshot");
     process.kill(pid, "SIGSTOP");
     try {
       run.child.kill("SIGINT");
@@ -203,10 +203,10 @@ describe("a server restart", () => {
 
   it("mid-follow: the CLI reconnects and resumes to ready", async () => {
     const run = spawnCli(["launch", "scratchpad"], env);
-    await waitFor("the first snapshot", () => run.stdout().includes("phase: preparing"));
+    await waitFor(() => run.stdout().includes("phase: preparing"), "the first snapshot");
     process.kill(own.pid!, "SIGSTOP");
     await own.kill("SIGKILL");
-    await waitFor("the CLI to notice", () => run.stderr().includes("reconnecting"));
+    await waitFor(() => run.stderr().includes("reconnecting"), "the CLI to notice");
     await own.restart();
     expect(await run.exited).toBe(0);
     expect(run.stdout()).toContain("Ready: scratchpad");
@@ -215,7 +215,7 @@ describe("a server restart", () => {
 
   it("3 within 30 s when the server hangs mid-follow (it answers nothing, closes nothing)", async () => {
     const run = spawnCli(["launch", "scratchpad"], env);
-    await waitFor("the first snapshot", () => run.stdout().includes("phase: preparing"));
+    await waitFor(() => run.stdout().includes("phase: preparing"), "the first snapshot");
     process.kill(own.pid!, "SIGSTOP");
     const stopped = Date.now();
     try {

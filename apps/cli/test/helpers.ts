@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { readdir, readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { instanceMonitorPids } from "@launcher/testing";
 
 /** The built CLI: tests run what users run. */
 export const CLI_MAIN = resolve(import.meta.dirname, "../dist/main.js");
@@ -40,28 +40,9 @@ export async function runCli(args: string[], env: Record<string, string>) {
   return { code, stdout: run.stdout(), stderr: run.stderr() };
 }
 
-/** Waits for a condition, polling; fails after `timeoutMs`. */
-export async function waitFor(
-  what: string,
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const start = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 /** The local driver's monitor processes for instances of `stateDir` (one per instance). */
 export async function instanceMonitors(stateDir: string): Promise<number> {
-  let count = 0;
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
-    if (cmdline.includes("launcher-monitor.mjs") && cmdline.includes(stateDir)) count++;
-  }
-  return count;
+  return (await instanceMonitorPids(stateDir)).length;
 }
 
 /** Logs in to a Scratchpad with HTTP Basic auth. */

@@ -1,10 +1,15 @@
 import { randomInt } from "node:crypto";
 import type { Snapshot } from "@launcher/api";
-import { startServer } from "@launcher/testing";
+import { readTree, startServer } from "@launcher/testing";
 import { describe, expect, it } from "vitest";
 import { basicAuth, type Followed, follow, makeClient, within } from "./client.ts";
-import { describeRecord, instanceProcesses, seededRandom, waitFor } from "./harness.ts";
-import { readTree } from "./instances.ts";
+import {
+  describeRecord,
+  instanceProcesses,
+  seededRandom,
+  strictlyIncreasing,
+  waitFor,
+} from "./harness.ts";
 
 const LAUNCHES = 40;
 const CLIENTS = 4;
@@ -12,7 +17,6 @@ const KILLS = 3;
 const SEED = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : randomInt(2 ** 31);
 console.log(`chaos seed ${SEED} (replay with CHAOS_SEED=${SEED})`);
 
-const strictlyIncreasing = (xs: number[]) => xs.every((x, i) => i === 0 || xs[i - 1]! < x);
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe(`chaos: ${LAUNCHES} launches while the server is stopped ${KILLS} times (seed ${SEED})`, () => {

@@ -1,5 +1,7 @@
 import { readdir, readFile, readlink } from "node:fs/promises";
 
+export { waitFor } from "@launcher/testing";
+
 /** A seeded PRNG (mulberry32): the same seed replays the same chaos. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
@@ -12,19 +14,8 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** Waits until `test` holds, checking every `everyMs`; fails after `timeoutMs`. */
-export async function waitFor(
-  test: () => boolean | Promise<boolean>,
-  what: string,
-  { timeoutMs = 30_000, everyMs = 50 } = {},
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await test()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
+/** Whether each number is greater than the one before (versions, event ids). */
+export const strictlyIncreasing = (xs: number[]) => xs.every((x, i) => i === 0 || xs[i - 1]! < x);
 
 export interface InstanceProcess {
   pid: number;

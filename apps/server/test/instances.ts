@@ -19,5 +19,3 @@ export async function appsWithSecret(password: string): Promise<number[]> {
   }
   return pids;
 }
-
-export { readTree } from "@launcher/testing";

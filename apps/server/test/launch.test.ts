@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseKeyring, seal } from "@launcher/crypto-token";
-import { makeTestKeys, startServer, type TestServer } from "@launcher/testing";
+import { makeTestKeys, readTree, startServer, type TestServer } from "@launcher/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { basicAuth, follow, makeClient, tokenCodeOf, within } from "./client.ts";
-import { appsWithSecret, readTree } from "./instances.ts";
+import { appsWithSecret } from "./instances.ts";
 
 const secretsSeen: string[] = [];
 let server: TestServer;

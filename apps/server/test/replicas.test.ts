@@ -1,12 +1,11 @@
 import type { Snapshot } from "@launcher/api";
 import { describe, expect, it } from "vitest";
 import { basicAuth, follow, makeClient, within } from "./client.ts";
-import { instanceProcesses, waitFor } from "./harness.ts";
+import { instanceProcesses, strictlyIncreasing, waitFor } from "./harness.ts";
 import { NGINX, startReplicas, upstreamOf } from "./nginx.ts";
 
 const LAUNCHES = 12;
 const CLIENTS = 4;
-const strictlyIncreasing = (xs: number[]) => xs.every((x, i) => i === 0 || xs[i - 1]! < x);
 
 // Skipped locally without nginx; in CI never (it fails instead: scripts/ci-deps.sh installs it).
 describe.skipIf(!NGINX && !process.env.CI)("two replicas behind nginx", () => {

@@ -1,9 +1,8 @@
-import { startServer } from "@launcher/testing";
+import { readTree, startServer } from "@launcher/testing";
 import { describe, expect, it } from "vitest";
 import { basicAuth, follow, makeClient, within } from "./client.ts";
-import { appsWithSecret, readTree } from "./instances.ts";
-
-const isSorted = (xs: number[]) => xs.every((x, i) => i === 0 || xs[i - 1]! < x);
+import { strictlyIncreasing } from "./harness.ts";
+import { appsWithSecret } from "./instances.ts";
 
 describe("restarts and replicas", () => {
   for (const signal of ["SIGKILL", "SIGTERM"] as const) {
@@ -19,7 +18,7 @@ describe("restarts and replicas", () => {
         const ready = await within(f.done, 40_000);
         expect(ready.phase).toBe("ready");
         expect(f.errors).toEqual([]);
-        expect(isSorted(f.snapshots.map((s) => s.version))).toBe(true);
+        expect(strictlyIncreasing(f.snapshots.map((s) => s.version))).toBe(true);
         expect(new Set(f.ids).size).toBe(f.ids.length);
         const password = ready.access!.credentials.password!;
         expect(await appsWithSecret(password)).toHaveLength(1);

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { instanceMonitorPids } from "./processes.ts";
 
 /** The built server's entry; tests run the real thing, built by `pnpm build`. */
 export const SERVER_MAIN = resolve(import.meta.dirname, "../../../apps/server/dist/main.js");
@@ -81,15 +82,11 @@ function waitForListening(
 
 /** Kills every instance (monitor and app: one process group each) started from `stateDir`. */
 export async function killInstances(stateDir: string): Promise<void> {
-  for (const entry of await readdir("/proc").catch(() => [] as string[])) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
-    if (cmdline.includes("launcher-monitor.mjs") && cmdline.includes(stateDir)) {
-      try {
-        process.kill(-Number(entry), "SIGKILL");
-      } catch {
-        // gone already
-      }
+  for (const pid of await instanceMonitorPids(stateDir)) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // gone already
     }
   }
 }
