@@ -30,9 +30,12 @@ export interface LauncherServer {
   close(): Promise<void>;
 }
 
-/** The origins a browser page of this server has; upgrades from others are refused. */
+/**
+ * The origins a browser page of this server has (`http://127.0.0.1:PORT` and
+ * `http://localhost:PORT`, plus `HOST` when it names one); upgrades from others are refused.
+ */
 export function allowedOrigins(env: Env, port: number): Set<string> {
-  const own = [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`];
+  const own = [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
   if (env.HOST !== "127.0.0.1" && env.HOST !== "0.0.0.0" && env.HOST !== "::") {
     own.push(`http://${env.HOST}:${port}`);
   }

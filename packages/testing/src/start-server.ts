@@ -64,7 +64,9 @@ function waitForListening(
     };
     const onData = (chunk: Buffer) => {
       buffered += chunk.toString();
-      for (const line of buffered.split("\n")) {
+      const lines = buffered.split("\n");
+      buffered = lines.pop() ?? ""; // a line not yet complete waits for the rest
+      for (const line of lines) {
         if (!line.includes('"msg":"listening"')) continue;
         clearTimeout(timer);
         child.stdout?.off("data", onData);
