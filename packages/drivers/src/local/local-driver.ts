@@ -377,10 +377,15 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
       // for what no file records: the port opening and the health check passing.
       let watcher: FSWatcher | undefined;
       let wake: (() => void) | undefined;
+      // A change while `look` runs is kept, so the next wait ends at once instead of at the timer.
+      let changed = false;
       const arm = () => {
         if (watcher) return;
         try {
-          watcher = watch(dir, () => wake?.());
+          watcher = watch(dir, () => {
+            changed = true;
+            wake?.();
+          });
           watcher.on("error", () => {});
         } catch {
           // No folder yet: the platform does not know this id.
@@ -390,6 +395,7 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
       try {
         while (!signal.aborted) {
           arm();
+          changed = false;
           const observation = await look(id, dir);
           if (observation.version > last) {
             last = observation.version;
@@ -407,6 +413,7 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
             }
             wake = done;
             signal.addEventListener("abort", done, { once: true });
+            if (changed) done();
           });
           await sleep(minGapMs, signal);
         }
