@@ -1,4 +1,3 @@
-import { toLauncherError } from "@launcher/client";
 import { defineCommand } from "citty";
 import { connect, toCliExit } from "../connect.ts";
 import { ExitCode } from "../exit.ts";
@@ -13,7 +12,7 @@ export const templatesCommand = defineCommand({
       const client = await connect(args, output);
       try {
         const list = await client.templates.list.query().catch((error) => {
-          throw toCliExit(toLauncherError(error));
+          throw toCliExit(error);
         });
         if (output.json) {
           output.data(list);
