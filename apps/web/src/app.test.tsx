@@ -121,7 +121,7 @@ describe("a launch", () => {
     expect(screen.queryByText("Ready")).toBeNull();
   });
 
-  it("shows a failure with its step and log tail, clears the ticket, and tries again", async () => {
+  it("shows a failure with its step and log tail, tears down its remains, clears the ticket, and tries again", async () => {
     const { fake } = await boot();
     await launch();
     const id = "1".padStart(32, "0");
@@ -134,6 +134,7 @@ describe("a launch", () => {
       "at step “Starting”. exited with code 1",
     );
     expect(screen.getByText("boom: EADDRINUSE")).toBeTruthy();
+    expect(fake.calls.destroy).toEqual(["sealed-ticket-1"]);
     expect(storedValues()).toEqual([]);
 
     fireEvent.click(screen.getByRole("button", { name: "Try again" }));

@@ -94,6 +94,11 @@ async function loadLaunch(options: FollowLaunchOptions): Promise<StoredLaunch> {
 
 const RESUBSCRIBE_DELAY_MS = 500;
 
+/** Best effort: a server that cannot destroy now leaves the remains to the operator. */
+async function destroyQuietly(client: LauncherClient, ticket: string): Promise<void> {
+  await client.launch.destroy.mutate({ ticket }).catch(() => {});
+}
+
 async function* follow(
   client: LauncherClient,
   options: FollowLaunchOptions,
@@ -205,7 +210,10 @@ async function* follow(
           lastEventId: event.id ?? String(snapshot.version),
           snapshot: toStoredSnapshot(snapshot),
         };
-        // A failed or destroyed launch has nothing left to resume: drop the ticket.
+        // A failed or destroyed launch has nothing left to resume: drop the ticket. What a
+        // failed one left on the platform (an exited container, a pod that keeps retrying)
+        // is torn down first: without the ticket, nobody could do it later.
+        if (snapshot.phase === "failed") await destroyQuietly(client, launch.ticket);
         if (snapshot.phase === "failed" || snapshot.phase === "destroyed") {
           await store.remove(launch.id);
         } else {
@@ -240,8 +248,9 @@ function delay(ms: number, signal?: AbortSignal): Promise<void> {
  * Follows a launch: yields its snapshots until a terminal phase (`ready`, `failed`,
  * `destroyed`). Keeps the ticket, the last event id and the last snapshot (without
  * `access`) in the store, and resumes by itself from there after a dropped connection, a
- * server restart or a new process. A `failed` or `destroyed` launch is removed from the
- * store; a `ready` one stays until you remove it (the user dismissed the summary).
+ * server restart or a new process. A `failed` launch is destroyed (its remains torn down)
+ * and, like a `destroyed` one, removed from the store; a `ready` one stays until you remove
+ * it (the user dismissed the summary).
  * Refusals and other errors are thrown as {@link LauncherError}.
  *
  * @example

@@ -1,3 +1,7 @@
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startServer, type TestServer } from "@launcher/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -37,6 +41,28 @@ describe("followLaunch against the real server", () => {
     expect(ready?.phase).toBe("ready");
     expect(await login(ready!.access!.url, ready!.access!.credentials.password!)).toBe(200);
     expect((await store.get(launch.id))?.snapshot).not.toHaveProperty("access");
+  }, 60_000);
+
+  it("tears down what a failed launch left, then drops its ticket", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "launcher-broken-"));
+    const app = join(dir, "exits.js");
+    await writeFile(app, "process.exit(3);\n"); // an app that dies at once
+    await using broken = await startServer({ env: { LAUNCHER_SCRATCHPAD: app } });
+    const other = createLauncherClient({ url: broken.url, WebSocket });
+    try {
+      const store = memoryStore();
+      const launch = await prepareLaunch(other, { template: "scratchpad", store });
+      const last = await followLaunch(other, { launch, store }).done();
+      expect(last?.phase).toBe("failed");
+      expect(await store.get(launch.id)).toBeUndefined();
+      // The platform has the tombstone: nothing of it runs or will be started again.
+      expect(existsSync(join(broken.stateDir, "instances", launch.id, "destroyed.json"))).toBe(
+        true,
+      );
+    } finally {
+      await other.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it("resumes across a server kill and restart", async () => {

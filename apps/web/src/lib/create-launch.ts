@@ -31,8 +31,8 @@ export interface LaunchOptions {
 
 /**
  * One launch: follows it while the owner lives, keeps its ticket and last snapshot in the
- * store, and drops the ticket when the launch fails, is destroyed or refused, or the user
- * dismisses it. Credentials (`access`) stay in memory only.
+ * store, and drops the ticket when the launch fails (destroying what it left), is destroyed
+ * or refused, or the user dismisses it. Credentials (`access`) stay in memory only.
  * @example
  * const launch = createLaunch({ api, store, stored });
  * launch.status(); // "following"
@@ -84,7 +84,11 @@ export function createLaunch(options: LaunchOptions) {
             setSnapshot(shown);
             if (next.access) setAccess(next.access);
           });
-          if (shown.phase === "failed" || shown.phase === "destroyed") forget();
+          if (shown.phase === "failed") {
+            // Its remains (an exited container, a pod that keeps retrying) are torn down
+            // before the ticket goes: without it, nobody could do that later.
+            void api.destroy(stored.ticket).then(forget, forget);
+          } else if (shown.phase === "destroyed") forget();
           else if (kept) void store.put({ ...stored, lastEventId, snapshot: shown });
         },
         onError(error) {
