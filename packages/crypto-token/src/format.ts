@@ -115,6 +115,11 @@ export function cachedSubkey<K>(
     if (cache.size >= MAX_CACHED_PURPOSES) cache.clear();
     subkey = derive(entry.secret, purpose);
     cache.set(purpose, subkey);
+    // A derivation that failed (WebCrypto's is a promise) is tried again next time.
+    const pending = subkey;
+    if (pending instanceof Promise) {
+      pending.catch(() => cache.get(purpose) === pending && cache.delete(purpose));
+    }
   }
   return subkey;
 }
