@@ -18,6 +18,7 @@ function makeDriver(observe: Driver["observe"]): Driver & { observers: number } 
     available: async () => ({ available: true as const }),
     availableFor: async () => ({ available: true as const }),
     ensure: async () => {},
+    recordFailure: async () => {},
     destroy: async () => {},
     observe(id: string, signal: AbortSignal) {
       driver.observers++;

@@ -1,3 +1,4 @@
+import type { Phase, Step } from "@launcher/contract";
 import type { Template } from "./template.ts";
 
 /** Whether a driver (or a template on it) can run here, and if not, why. */
@@ -5,33 +6,17 @@ export type Availability =
   | { available: true; detail?: string }
   | { available: false; reason: string };
 
-/** The phases of a launch, in order; the last three are terminal. */
-export const PHASES = [
-  "preparing",
-  "pulling",
-  "creating",
-  "starting",
-  "checking",
-  "ready",
-  "failed",
-  "destroyed",
-] as const;
-export type Phase = (typeof PHASES)[number];
-export const TERMINAL_PHASES: ReadonlySet<Phase> = new Set(["ready", "failed", "destroyed"]);
-export const isTerminal = (phase: Phase): boolean => TERMINAL_PHASES.has(phase);
-
-export type StepState = "pending" | "running" | "done" | "failed" | "skipped";
-
-/** One step a user sees in the progress list. Times are epoch milliseconds. */
-export interface Step {
-  key: string;
-  label: string;
-  state: StepState;
-  /** 0..1, where the platform reports it (image pull). */
-  progress?: number;
-  startedAt?: number;
-  endedAt?: number;
-}
+export {
+  assertInstanceId,
+  isInstanceId,
+  isTerminal,
+  PHASES,
+  type Phase,
+  phaseRank,
+  type Step,
+  type StepState,
+  TERMINAL_PHASES,
+} from "@launcher/contract";
 
 /**
  * What the platform says about an instance at one moment. `version` only grows,
@@ -73,9 +58,23 @@ export interface Driver {
   available(): Promise<Availability>;
   /** Can this template run on this driver here (binary on PATH, spec present…). */
   availableFor(template: Template): Promise<Availability>;
-  /** Create the instance unless it exists (or was destroyed). Idempotent by `spec.id`. */
+  /**
+   * Drives the instance to `ready`: creates it unless it exists (or was destroyed), starts it,
+   * checks its health and records readiness on the platform. Idempotent by `spec.id` and safe
+   * to run in several launcher processes at once. Rejects when the launch cannot go on; the
+   * caller then records the failure with `recordFailure`.
+   */
   ensure(spec: InstanceSpec, env: SecretEnv, signal: AbortSignal): Promise<void>;
-  /** Observations of the instance until the signal aborts; versions never go backwards. */
+  /**
+   * Records on the platform that the launch failed, and why (no secret), unless the instance
+   * is already in a terminal phase or gone; every process then observes the same `failed`.
+   * A platform that cannot hold it ignores it (the next `ensure` tries again).
+   */
+  recordFailure(id: string, reason: string): Promise<void>;
+  /**
+   * Observations of the instance until the signal aborts or a terminal phase; versions never
+   * go backwards. Read-only: observing never writes to the platform.
+   */
   observe(id: string, signal: AbortSignal): AsyncIterable<Observation>;
   /** Tear the instance down and leave a tombstone. Idempotent. */
   destroy(id: string): Promise<void>;

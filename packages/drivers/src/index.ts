@@ -1,18 +1,23 @@
+export { cacheByKey, cacheFor } from "./availability-cache.ts";
 export {
   type Availability,
+  assertInstanceId,
   type Driver,
   DriverError,
   type InstanceSpec,
+  isInstanceId,
   isTerminal,
   type Observation,
   PHASES,
   type Phase,
+  phaseRank,
   type SecretEnv,
   type Step,
   type StepState,
   TERMINAL_PHASES,
 } from "./driver.ts";
 export { probeHealth } from "./health.ts";
+export { type ObserveLoopOptions, observeLoop } from "./observe-loop.ts";
 export { makeSteps, STEP_OF_PHASE, type StepKey, type StepMarks } from "./steps.ts";
 export {
   type ContainerSpec,

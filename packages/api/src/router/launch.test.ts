@@ -27,6 +27,7 @@ function fakeDriver(destroyError?: Error) {
     async ensure(spec) {
       ensured.push(spec.id);
     },
+    recordFailure: async () => {},
     async *observe(): AsyncIterable<Observation> {
       yield { version: 0, phase: "preparing", steps: [], logTail: [] };
     },

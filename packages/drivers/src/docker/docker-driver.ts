@@ -439,6 +439,8 @@ export function createDockerDriver(options: DockerDriverOptions = {}): Driver {
       }
     },
 
+    // Placeholder until the driver records failures on its platform (issue 14, the launch session).
+    async recordFailure() {},
     async *observe(id: string, signal: AbortSignal) {
       assertId(id);
       const waker = makeWaker(signal);

@@ -342,6 +342,8 @@ export function createFlyDriver(options: FlyDriverOptions): Driver {
       }
       return available();
     },
+    // Placeholder until the driver records failures on its platform (issue 14, the launch session).
+    async recordFailure() {},
     ensure,
     observe,
     destroy,

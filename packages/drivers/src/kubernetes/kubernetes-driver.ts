@@ -563,6 +563,8 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
       }
       return available();
     },
+    // Placeholder until the driver records failures on its platform (issue 14, the launch session).
+    async recordFailure() {},
     ensure,
     observe,
     destroy,

@@ -371,6 +371,8 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
       }
     },
 
+    // Placeholder until the driver records failures on its platform (issue 14, the launch session).
+    async recordFailure() {},
     async *observe(id, signal) {
       const dir = dirOf(id);
       // Marker files and log writes wake the observer at once (inotify); the timer is

@@ -64,7 +64,8 @@ const RANK: Record<Phase, number> = {
   checking: 4,
   ready: 5,
   failed: 6,
-  destroyed: 7,
+  destroying: 7,
+  destroyed: 8,
 };
 
 export function phaseOf(state: RecordState): Phase {
