@@ -19,6 +19,8 @@ function makeDriver(observe: Driver["observe"]): Driver & { observers: number } 
     availableFor: async () => ({ available: true as const }),
     ensure: async () => {},
     recordFailure: async () => {},
+    list: async () => [],
+    sweep: async () => {},
     destroy: async () => {},
     observe(id: string, signal: AbortSignal) {
       driver.observers++;
@@ -86,7 +88,7 @@ describe("observation hub", () => {
     const hub = createObservationHub({});
     const watch = hub.watch(driver, "x", new AbortController().signal)[Symbol.asyncIterator]();
     expect((await watch.next()).value).toMatchObject({ version: 1, phase: "creating" });
-    const spec = { id: "x", template: {} as never, createdAt: 0 };
+    const spec = { id: "x", template: {} as never, createdAt: 0, owner: "local", expiresAt: 1 };
     await Promise.all([hub.ensure(driver, spec, {}), hub.ensure(driver, spec, {})]);
     expect(ensures).toBe(1);
     expect((await watch.next()).value).toMatchObject({

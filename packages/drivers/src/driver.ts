@@ -45,7 +45,25 @@ export interface InstanceSpec {
   template: Template;
   /** When the ticket was issued, epoch ms. */
   createdAt: number;
+  /** Who launched it (the ticket's owner; `local` without sign-in). Recorded on the platform. */
+  owner: string;
+  /** When the instance is reaped, epoch ms. Recorded on the platform at create. */
+  expiresAt: number;
 }
+
+/** An instance as the platform lists it: no secret, no ticket. Times are epoch ms. */
+export interface InstanceInfo {
+  id: string;
+  owner: string;
+  /** The template's id. */
+  template: string;
+  phase: Phase;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** Why an instance is torn down; an expired one tells its followers so. */
+export type DestroyReason = "destroyed" | "expired";
 
 /**
  * A place instances run. Every method is safe to call from any launcher process at
@@ -76,8 +94,21 @@ export interface Driver {
    * go backwards. Read-only: observing never writes to the platform.
    */
   observe(id: string, signal: AbortSignal): AsyncIterable<Observation>;
-  /** Tear the instance down and leave a tombstone. Idempotent. */
-  destroy(id: string): Promise<void>;
+  /**
+   * Leaves a tombstone (with its reason), then tears the instance down; resolves when nothing
+   * of it runs. Observers see `destroying` until then, and `destroyed` only after. Idempotent.
+   */
+  destroy(id: string, reason?: DestroyReason): Promise<void>;
+  /**
+   * The instances this driver's platform holds and that are not destroyed (failed ones too),
+   * read from the owner, template and expiry each `ensure` recorded there.
+   */
+  list(): Promise<InstanceInfo[]>;
+  /**
+   * Housekeeping any replica may run at any time, several at once: finishes a teardown left
+   * half-done under a tombstone (a crash mid-destroy) and removes tombstones past their lifetime.
+   */
+  sweep(): Promise<void>;
 }
 
 /** A driver failure a user can act on (engine unreachable, token refused…). Never holds a secret. */

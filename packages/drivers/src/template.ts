@@ -51,6 +51,17 @@ export const ContainerSpecSchema = z.object({
     .optional(),
 });
 
+/** Limits for one instance; applied on docker, kubernetes and fly. */
+export const ResourcesSchema = z
+  .object({
+    /** CPUs (fractions allowed on docker and kubernetes; fly rounds up to whole CPUs). */
+    cpus: z.number().positive().max(64).optional(),
+    memoryMiB: z.number().int().min(16).max(262_144).optional(),
+    /** Processes and threads the instance may run at once. */
+    pids: z.number().int().min(16).max(1_000_000).optional(),
+  })
+  .strict();
+
 export const TemplateSchema = z.object({
   id: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/),
   name: z.string().min(1),
@@ -62,6 +73,9 @@ export const TemplateSchema = z.object({
     fly: ContainerSpecSchema.optional(),
     kubernetes: ContainerSpecSchema.optional(),
   }),
+  /** Seconds an instance lives at most; below the server's LAUNCHER_INSTANCE_TTL to matter. */
+  ttl: z.number().int().positive().optional(),
+  resources: ResourcesSchema.optional(),
   /** Test fixtures are listed only when LAUNCHER_FIXTURES=1. */
   fixture: z.boolean().default(false),
 });
@@ -69,6 +83,7 @@ export const TemplateSchema = z.object({
 export type SecretDef = z.infer<typeof SecretDefSchema>;
 export type LocalSpec = z.infer<typeof LocalSpecSchema>;
 export type ContainerSpec = z.infer<typeof ContainerSpecSchema>;
+export type Resources = z.infer<typeof ResourcesSchema>;
 export type Template = z.infer<typeof TemplateSchema>;
 export type TemplateInput = z.input<typeof TemplateSchema>;
 

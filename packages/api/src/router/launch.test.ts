@@ -28,6 +28,8 @@ function fakeDriver(destroyError?: Error) {
       ensured.push(spec.id);
     },
     recordFailure: async () => {},
+    list: async () => [],
+    sweep: async () => {},
     async *observe(): AsyncIterable<Observation> {
       yield { version: 0, phase: "preparing", steps: [], logTail: [] };
     },

@@ -102,7 +102,13 @@ async function* followLaunch(
       );
       void ctx.deps.hub.ensure(
         driver,
-        { id: ticket.id, template, createdAt: ticket.createdAt },
+        {
+          id: ticket.id,
+          template,
+          createdAt: ticket.createdAt,
+          owner: "local",
+          expiresAt: ticket.createdAt + (template.ttl ?? 28_800) * 1000,
+        },
         env,
       );
       if (observation.version === 0) continue;

@@ -39,7 +39,7 @@ const makeDriver = () =>
   createDockerDriver({ probeIntervalMs: 100, log: (line) => lines.push(line) });
 const spec = (id: string, template: Template = scratchpad) => {
   used.add(id);
-  return { id, template, createdAt: Date.now() };
+  return { id, template, createdAt: Date.now(), owner: "local", expiresAt: Date.now() + 3_600_000 };
 };
 const never = new AbortController().signal;
 

@@ -6,7 +6,13 @@ import { createDockerDriver } from "./docker-driver.ts";
 const [id, templateJson] = process.argv.slice(2);
 const driver = createDockerDriver({ log: (message) => console.log(message) });
 await driver.ensure(
-  { id: id!, template: TemplateSchema.parse(JSON.parse(templateJson!)), createdAt: Date.now() },
+  {
+    id: id!,
+    template: TemplateSchema.parse(JSON.parse(templateJson!)),
+    createdAt: Date.now(),
+    owner: "local",
+    expiresAt: Date.now() + 3_600_000,
+  },
   { SCRATCHPAD_PASSWORD: process.env.CHILD_SECRET ?? "" },
   new AbortController().signal,
 );

@@ -33,6 +33,8 @@ const newSpec = (t: Template = template): InstanceSpec => ({
   id: randomBytes(16).toString("hex"),
   template: t,
   createdAt: Date.now(),
+  owner: "local",
+  expiresAt: Date.now() + 3_600_000,
 });
 
 let fake: FakeFly | undefined;

@@ -342,6 +342,11 @@ export function createFlyDriver(options: FlyDriverOptions): Driver {
       }
       return available();
     },
+    // Placeholders until the driver lists and sweeps its platform (issues 14 and 15).
+    async list() {
+      return [];
+    },
+    async sweep() {},
     // Placeholder until the driver records failures on its platform (issue 14, the launch session).
     async recordFailure() {},
     ensure,

@@ -34,6 +34,8 @@ const newSpec = (t: Template = template): InstanceSpec => ({
   id: randomBytes(16).toString("hex"),
   template: t,
   createdAt: Date.now(),
+  owner: "local",
+  expiresAt: Date.now() + 3_600_000,
 });
 const secretEnv = () => ({ JUPYTER_TOKEN: `tok-${randomBytes(16).toString("hex")}` });
 

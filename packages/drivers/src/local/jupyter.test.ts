@@ -40,7 +40,7 @@ describe.skipIf(!hasJupyter)("jupyter on the local driver", () => {
     const id = crypto.randomUUID().replaceAll("-", "");
     const token = "jupyterTokenForTheTest_0123456789";
     await driver.ensure(
-      { id, template, createdAt: Date.now() },
+      { id, template, createdAt: Date.now(), owner: "local", expiresAt: Date.now() + 3_600_000 },
       { JUPYTER_TOKEN: token },
       new AbortController().signal,
     );

@@ -69,7 +69,7 @@ describe("local driver", () => {
     const first = await until(driver, id, ["preparing"]);
     expect(first.last.version).toBe(0);
     await driver.ensure(
-      { id, template, createdAt: Date.now() },
+      { id, template, createdAt: Date.now(), owner: "local", expiresAt: Date.now() + 3_600_000 },
       { SCRATCHPAD_PASSWORD: password },
       new AbortController().signal,
     );
@@ -94,7 +94,13 @@ describe("local driver", () => {
 
   it("starts one instance when two drivers ensure the same id at once", async () => {
     const id = newId();
-    const spec = { id, template, createdAt: Date.now() };
+    const spec = {
+      id,
+      template,
+      createdAt: Date.now(),
+      owner: "local",
+      expiresAt: Date.now() + 3_600_000,
+    };
     const env = { SCRATCHPAD_PASSWORD: password };
     await Promise.all(
       [makeDriver(), makeDriver(), makeDriver()].map((d) =>
@@ -114,7 +120,7 @@ describe("local driver", () => {
     const id = newId();
     await driver.destroy(id);
     await driver.ensure(
-      { id, template, createdAt: Date.now() },
+      { id, template, createdAt: Date.now(), owner: "local", expiresAt: Date.now() + 3_600_000 },
       { SCRATCHPAD_PASSWORD: password },
       new AbortController().signal,
     );
@@ -129,7 +135,13 @@ describe("local driver", () => {
     await Promise.all(
       ids.map(async (id, i) => {
         const ensure = driver.ensure(
-          { id, template, createdAt: Date.now() },
+          {
+            id,
+            template,
+            createdAt: Date.now(),
+            owner: "local",
+            expiresAt: Date.now() + 3_600_000,
+          },
           env,
           new AbortController().signal,
         );
@@ -152,7 +164,13 @@ describe("local driver", () => {
       drivers: { local: { ...template.drivers.local!, startDelay: 600 } },
     };
     await driver.ensure(
-      { id, template: held, createdAt: Date.now() },
+      {
+        id,
+        template: held,
+        createdAt: Date.now(),
+        owner: "local",
+        expiresAt: Date.now() + 3_600_000,
+      },
       { SCRATCHPAD_PASSWORD: password },
       new AbortController().signal,
     );
@@ -177,7 +195,11 @@ describe("local driver", () => {
     const driver = makeDriver();
     const id = newId();
     // Scratchpad refuses to start without a password.
-    await driver.ensure({ id, template, createdAt: Date.now() }, {}, new AbortController().signal);
+    await driver.ensure(
+      { id, template, createdAt: Date.now(), owner: "local", expiresAt: Date.now() + 3_600_000 },
+      {},
+      new AbortController().signal,
+    );
     const { last } = await until(driver, id, ["ready", "failed"]);
     expect(last.phase).toBe("failed");
     expect(last.error).toMatch(/exited \(code 1\)/);

@@ -371,6 +371,11 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
       }
     },
 
+    // Placeholders until the driver lists and sweeps its platform (issues 14 and 15).
+    async list() {
+      return [];
+    },
+    async sweep() {},
     // Placeholder until the driver records failures on its platform (issue 14, the launch session).
     async recordFailure() {},
     async *observe(id, signal) {
