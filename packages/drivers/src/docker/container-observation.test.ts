@@ -1,10 +1,22 @@
 import type { ContainerInspectInfo } from "dockerode";
 import { describe, expect, it } from "vitest";
-import { describeContainer, LABELS, parseEngineTime, VERSION } from "./container-observation.ts";
+import {
+  describeInstance,
+  type InstanceFacts,
+  LOG_LINE_CHARS,
+  LOG_TAIL_LINES,
+  marksById,
+  parseEngineTime,
+  readMarks,
+  VERSION,
+} from "./container-observation.ts";
+import { LABELS, markLabels } from "./container-spec.ts";
 import { demuxLogLines } from "./demux-logs.ts";
+import { listInstance } from "./instance-listing.ts";
 
+const ID = "0123456789abcdef0123456789abcdef";
 const labels = {
-  [LABELS.id]: "abc",
+  [LABELS.id]: ID,
   [LABELS.port]: "8080",
   [LABELS.healthPath]: "/health",
   [LABELS.urlPath]: "/",
@@ -15,6 +27,7 @@ const info = (
   created = "2026-01-01T00:00:00.123456789Z",
 ) =>
   ({
+    Id: "c1",
     Created: created,
     Config: { Labels: labels },
     State: {
@@ -29,15 +42,16 @@ const info = (
     NetworkSettings: { Ports: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: "40001" }] } },
   }) as unknown as ContainerInspectInfo;
 
-const base = {
-  healthy: false,
-  wasReady: false,
+const started = "2026-01-01T00:00:01.5Z";
+const facts = (more: Partial<InstanceFacts>): InstanceFacts => ({
+  marks: {},
   logLines: [],
-  now: Date.parse("2026-01-01T00:00:05Z"),
   publicHost: "127.0.0.1",
-};
+  ...more,
+});
+const readyMark = { at: Date.parse("2026-01-01T00:00:02Z"), containerId: "c1" };
 
-describe("docker observations from inspect", () => {
+describe("docker observations from the engine's state", () => {
   it("reads engine times to the millisecond and Go's zero time as unknown", () => {
     expect(parseEngineTime("2026-01-01T00:00:00.123456789Z")).toBe(
       Date.parse("2026-01-01T00:00:00.123Z"),
@@ -45,60 +59,150 @@ describe("docker observations from inspect", () => {
     expect(parseEngineTime("0001-01-01T00:00:00Z")).toBeUndefined();
   });
 
-  it("orders a launch's versions: pulling < creating < starting < checking < ready < failed < destroyed", () => {
-    const started = "2026-01-01T00:00:01.5Z";
+  it("orders a launch's versions: pulling < creating < starting < checking < ready < failed < destroying < destroyed", () => {
+    const running = info({ StartedAt: started });
     const versions = [
-      VERSION.pulling(0),
-      VERSION.pulling(1),
-      VERSION.creating,
-      describeContainer({ ...base, info: info({ Status: "created" }) }).version,
-      describeContainer({ ...base, info: info({ StartedAt: started }) }).version,
-      describeContainer({ ...base, info: info({ StartedAt: started }), logLines: ["a", "b"] })
-        .version,
-      describeContainer({ ...base, info: info({ StartedAt: started }), healthy: true }).version,
-      describeContainer({
-        ...base,
-        info: info({
-          Status: "exited",
-          StartedAt: started,
-          FinishedAt: "2026-01-01T00:00:02Z",
-          ExitCode: 1,
+      describeInstance(facts({ early: { phase: "pulling", progress: 0, startedAt: 1 } })),
+      describeInstance(facts({ early: { phase: "pulling", progress: 1, startedAt: 1 } })),
+      describeInstance(facts({ early: { phase: "creating" } })),
+      describeInstance(facts({ container: info({ Status: "created" }) })),
+      describeInstance(facts({ container: running })),
+      describeInstance(facts({ container: running, logLines: ["a", "b"] })),
+      describeInstance(facts({ container: running, marks: { ready: readyMark } })),
+      describeInstance(
+        facts({
+          container: info({
+            Status: "exited",
+            StartedAt: started,
+            FinishedAt: "2026-01-01T00:00:09Z",
+          }),
+          marks: { ready: readyMark },
         }),
-      }).version,
-      VERSION.destroyed,
-    ];
+      ),
+      describeInstance(facts({ container: running, marks: { destroyed: { at: 0 } } })),
+      describeInstance(facts({ marks: { destroyed: { at: 0 } } })),
+    ].map((o) => o.version);
     expect(versions).toEqual([...versions].sort((a, b) => a - b));
     expect(new Set(versions).size).toBe(versions.length);
   });
 
-  it("is ready with the URL on the published port and fails when the health check times out", () => {
-    const ready = describeContainer({
-      ...base,
-      info: info({ StartedAt: "2026-01-01T00:00:01Z" }),
-      healthy: true,
-    });
+  it("is ready only with a ready mark for this very container, never from the clock", () => {
+    const running = info({ StartedAt: started });
+    const ready = describeInstance(facts({ container: running, marks: { ready: readyMark } }));
     expect(ready).toMatchObject({ phase: "ready", url: "http://127.0.0.1:40001/" });
-    const late = describeContainer({
-      ...base,
-      now: Date.parse("2026-01-01T00:01:00Z"),
-      info: info({ StartedAt: "2026-01-01T00:00:01Z" }),
-    });
-    expect(late).toMatchObject({ phase: "failed", error: expect.stringContaining("/health") });
+    // A mark left by an earlier container of the same name does not count.
+    const other = { ...readyMark, containerId: "c0" };
+    expect(describeInstance(facts({ container: running, marks: { ready: other } })).phase).toBe(
+      "checking",
+    );
+    // Long past the timeout, with no failed mark, it is still checking: only ensure decides.
+    expect(describeInstance(facts({ container: running })).phase).toBe("checking");
+    // Paused after ready (every probe would miss): still ready, same version.
+    const paused = describeInstance(
+      facts({
+        container: info({ Status: "paused", StartedAt: started }),
+        marks: { ready: readyMark },
+      }),
+    );
+    expect(paused).toMatchObject({ phase: "ready", version: ready.version, url: ready.url });
   });
 
-  it("stays ready, with the same version, when a probe misses after the timeout once it was ready", () => {
-    const ready = describeContainer({
-      ...base,
-      info: info({ StartedAt: "2026-01-01T00:00:01Z" }),
-      healthy: true,
+  it("reports a failed mark with its reason, after anything the container showed", () => {
+    const running = info({ StartedAt: started });
+    const checking = describeInstance(facts({ container: running, logLines: ["x"] }));
+    const failed = describeInstance(
+      facts({
+        container: running,
+        marks: { failed: { at: 5, reason: "The health check failed" } },
+      }),
+    );
+    expect(failed).toMatchObject({ phase: "failed", error: "The health check failed" });
+    expect(failed.version).toBeGreaterThan(checking.version);
+    // Before any container (a pull that failed): failed, above every early version.
+    const early = describeInstance(facts({ marks: { failed: { at: 1_000, reason: "no image" } } }));
+    expect(early).toMatchObject({ phase: "failed", error: "no image" });
+    expect(early.version).toBeGreaterThan(VERSION.creating);
+  });
+
+  it("says destroying while the container exists under a tombstone, destroyed once it is gone, and why", () => {
+    const running = info({ StartedAt: started });
+    const tombstone = { at: 1 };
+    expect(
+      describeInstance(facts({ container: running, marks: { destroyed: tombstone } })),
+    ).toMatchObject({
+      phase: "destroying",
     });
-    const missed = describeContainer({
-      ...base,
-      now: Date.parse("2026-01-01T00:01:00Z"),
-      info: info({ StartedAt: "2026-01-01T00:00:01Z" }),
-      wasReady: true,
+    expect(describeInstance(facts({ marks: { destroyed: tombstone } }))).toMatchObject({
+      phase: "destroyed",
+      message: "Destroyed",
     });
-    expect(missed).toMatchObject({ phase: "ready", url: ready.url, version: ready.version });
+    const expired = describeInstance(facts({ marks: { destroyed: { at: 1, reason: "expired" } } }));
+    expect(expired).toMatchObject({
+      phase: "destroyed",
+      message: expect.stringMatching(/expired/),
+    });
+  });
+
+  it("cuts the log tail to the local driver's caps: 20 lines of at most 500 characters", () => {
+    const long = "x".repeat(5000);
+    const lines = Array.from({ length: 60 }, (_, i) => (i === 59 ? long : `line ${i}`));
+    const o = describeInstance(facts({ container: info({ StartedAt: started }), logLines: lines }));
+    expect(o.logTail).toHaveLength(LOG_TAIL_LINES);
+    expect(o.logTail.every((line) => line.length <= LOG_LINE_CHARS)).toBe(true);
+    expect(o.logTail.at(-1)).toBe("x".repeat(LOG_LINE_CHARS));
+  });
+
+  it("reads marks back from labelled volumes, by instance, ignoring look-alikes", () => {
+    const volume = (name: string, l: Record<string, string>) => ({ Name: name, Labels: l });
+    const other = "fedcba9876543210fedcba9876543210";
+    const volumes = [
+      volume(
+        `launcher-${ID}-destroyed`,
+        markLabels(ID, "destroyed", { [LABELS.reason]: "expired" }, 7),
+      ),
+      volume(`launcher-${ID}-ready`, markLabels(ID, "ready", { [LABELS.containerId]: "c1" }, 5)),
+      volume(
+        `launcher-${other}-failed`,
+        markLabels(other, "failed", { [LABELS.reason]: "why" }, 6),
+      ),
+      // Named like a mark of ID but labelled for another instance: not ID's.
+      volume(`launcher-${ID}-failed`, markLabels(other, "failed", {}, 6)),
+    ];
+    expect(readMarks(ID, volumes)).toEqual({
+      destroyed: { at: 7, reason: "expired" },
+      ready: { at: 5, containerId: "c1" },
+    });
+    const byId = marksById(volumes);
+    expect(byId.get(other)).toEqual({ failed: { at: 6, reason: "why" } });
+  });
+
+  it("lists an instance with its owner, template and lifetime from its labels", () => {
+    const container = {
+      Id: "c1",
+      State: "running",
+      Created: 1_700_000_000,
+      Labels: {
+        ...labels,
+        [LABELS.owner]: "ada@example.com",
+        [LABELS.template]: "scratchpad",
+        [LABELS.createdAt]: "1000",
+        [LABELS.expiresAt]: "2000",
+      },
+    };
+    expect(listInstance(container, { ready: readyMark })).toEqual({
+      id: ID,
+      owner: "ada@example.com",
+      template: "scratchpad",
+      phase: "ready",
+      createdAt: 1000,
+      expiresAt: 2000,
+    });
+    expect(listInstance(container, {})?.phase).toBe("checking");
+    expect(listInstance({ ...container, State: "exited" }, {})?.phase).toBe("failed");
+    expect(listInstance(container, { destroyed: { at: 1 } })?.phase).toBe("destroying");
+    expect(
+      listInstance({ ...container, Labels: { [LABELS.id]: "not-an-id" } }, {}),
+    ).toBeUndefined();
   });
 
   it("demultiplexes framed logs and passes raw TTY logs through", () => {

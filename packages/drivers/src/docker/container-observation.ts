@@ -1,43 +1,97 @@
 import type { ContainerInspectInfo } from "dockerode";
-import type { Observation } from "../driver.ts";
+import { isInstanceId, type Observation } from "../driver.ts";
 import { makeSteps, type StepKey } from "../steps.ts";
+import { LABELS, MARK_KINDS, type MarkKind } from "./container-spec.ts";
 
-/** Labels the driver puts on what it creates. None holds a secret. */
-export const LABELS = {
-  id: "launcher.id",
-  template: "launcher.template",
-  port: "launcher.port",
-  healthPath: "launcher.health-path",
-  urlPath: "launcher.url-path",
-  timeout: "launcher.timeout",
-  tombstone: "launcher.tombstone",
-  destroyedAt: "launcher.destroyed-at",
-  ready: "launcher.ready",
-} as const;
+/**
+ * Engine state → observation, with nothing else: no I/O, no clock. Every launcher process
+ * that reads the same engine state derives the same observation. Invariants:
+ *
+ * 1. Phases come only from what the engine holds: the container's inspect and the marks
+ *    (labelled volumes) `ensure`, `recordFailure` and `destroy` write. Nothing is inferred
+ *    from the time of the read, so two processes never disagree about a terminal phase.
+ * 2. Precedence: tombstone > failed mark > the container's own state > what the ensuring
+ *    process knows before the container exists > `preparing`.
+ * 3. `destroyed` only once the container is gone; while it exists under a tombstone the phase
+ *    is `destroying`.
+ * 4. `ready` only with a ready mark written for this very container (its engine id), so a
+ *    container made anew never inherits an older one's readiness.
+ * 5. Versions only grow along a launch: before the container exists they stay below 1,000
+ *    (pulling 1..99, creating 100); then `T × 1000 + r` with T an engine timestamp in epoch ms
+ *    (Created, State.StartedAt, State.FinishedAt) and r the rank in it: starting 200,
+ *    checking 300 + log lines (≤ 399), ready 700, failed 800 (a failed mark takes the later of
+ *    its own time and the container's); `destroying` and `destroyed` are the two largest safe
+ *    integers, so they follow anything.
+ * 6. The log tail is at most LOG_TAIL_LINES lines of at most LOG_LINE_CHARS characters.
+ */
 
 export const STEP_KEYS: readonly StepKey[] = ["pull", "create", "start", "check"];
 export const LOG_TAIL_LINES = 20;
+/** A log line in a snapshot is cut to this many characters (as the local driver does). */
+export const LOG_LINE_CHARS = 500;
 /** How many log lines the version counts while checking (bounds the sub-rank). */
 export const LOG_COUNT_CAP = 399;
 
-/**
- * Versions. Before the container exists only the ensuring process knows anything, and its
- * versions stay below 1,000: pulling 1..99, creating 100, failed 101. Once the container
- * exists a version is `T × 1000 + r`, where T is a timestamp the engine recorded (epoch ms:
- * Created, State.StartedAt or State.FinishedAt) and r ranks the phase within it: starting 200,
- * checking 300 + log lines, ready 700, failed 800. Every process computes the same number
- * from the same inspect, a restarted container starts after its previous run finished, and
- * the tombstone is final.
- */
 export const VERSION = {
   pulling: (progress: number) => 1 + Math.floor(Math.min(1, Math.max(0, progress)) * 98),
   creating: 100,
-  failedBeforeCreate: 101,
+  destroying: Number.MAX_SAFE_INTEGER - 1,
   destroyed: Number.MAX_SAFE_INTEGER,
   at: (timestampMs: number, rank: number) => timestampMs * 1000 + rank,
 } as const;
 
 const RANK = { starting: 200, checking: 300, ready: 700, failed: 800 } as const;
+
+/** What only the ensuring process knows, before the container exists. */
+export type EarlyState =
+  | { phase: "pulling"; progress: number; startedAt: number }
+  | { phase: "creating"; pull?: { startedAt: number; endedAt: number } };
+
+/** One mark read back from its volume's labels. */
+export interface Mark {
+  at: number;
+  reason?: string;
+  containerId?: string;
+}
+export type Marks = Partial<Record<MarkKind, Mark>>;
+type MarkVolume = { Name: string; Labels: Record<string, string> | null };
+
+/** Everything the engine (and the ensuring process) says about one instance at one moment. */
+export interface InstanceFacts {
+  marks: Marks;
+  container?: ContainerInspectInfo;
+  early?: EarlyState;
+  /** The container's log, up to the last LOG_COUNT_CAP + 1 lines. */
+  logLines: string[];
+  publicHost: string;
+}
+
+/** The marks of instance `id` among labelled volumes (named `launcher-<id>-<kind>`). */
+export function readMarks(id: string, volumes: readonly MarkVolume[]): Marks {
+  const marks: Marks = {};
+  for (const kind of MARK_KINDS) {
+    const volume = volumes.find((v) => v.Name === `launcher-${id}-${kind}`);
+    if (!volume || volume.Labels?.[LABELS.id] !== id) continue;
+    const labels = volume.Labels;
+    marks[kind] = {
+      at: Number(labels[LABELS.at] ?? labels[LABELS.destroyedAt]) || 0,
+      ...(labels[LABELS.reason] ? { reason: labels[LABELS.reason] } : {}),
+      ...(labels[LABELS.containerId] ? { containerId: labels[LABELS.containerId] } : {}),
+    };
+  }
+  return marks;
+}
+
+/** The marks of every instance among labelled volumes, by instance id. */
+export function marksById(volumes: readonly MarkVolume[]): Map<string, Marks> {
+  const byId = new Map<string, MarkVolume[]>();
+  for (const volume of volumes) {
+    const id = volume.Labels?.[LABELS.id];
+    if (!isInstanceId(id)) continue;
+    byId.set(id, [...(byId.get(id) ?? []), volume]);
+  }
+  return new Map([...byId].map(([id, own]) => [id, readMarks(id, own)]));
+}
 
 /** Epoch ms of an engine timestamp (RFC 3339 with up to nanoseconds), or undefined for Go's zero time. */
 export function parseEngineTime(text: string | undefined): number | undefined {
@@ -58,36 +112,97 @@ export function publishedPort(
   return { host: binding.HostIp || "127.0.0.1", port };
 }
 
-export interface ContainerFacts {
-  info: ContainerInspectInfo;
-  /** The launcher's own probe of the health path answered 2xx just now. */
-  healthy: boolean;
-  /**
-   * The instance passed its health check once (recorded on the engine): it stays ready while
-   * the container runs, so one slow probe after the timeout cannot turn it into a failure.
-   */
-  wasReady: boolean;
-  /** The container's log, up to the last LOG_COUNT_CAP + 1 lines. */
-  logLines: string[];
-  now: number;
-  publicHost: string;
+/** The last LOG_TAIL_LINES lines, each cut to LOG_LINE_CHARS characters. */
+export const logTailOf = (lines: readonly string[]): string[] =>
+  lines.slice(-LOG_TAIL_LINES).map((line) => line.slice(0, LOG_LINE_CHARS));
+
+/** The observation the facts amount to. */
+export function describeInstance(facts: InstanceFacts): Observation {
+  const { marks, container } = facts;
+  if (marks.destroyed) return describeTombstone(marks.destroyed, container !== undefined);
+  if (marks.failed) return describeFailureMark(marks.failed, facts);
+  if (container) {
+    const ready = marks.ready !== undefined && marks.ready.containerId === container.Id;
+    return describeContainer(container, ready, facts);
+  }
+  return describeEarly(facts.early);
 }
 
-/** The observation a container's inspect (plus the launcher's probe and its log) amounts to. */
-export function describeContainer(facts: ContainerFacts): Observation {
-  const { info, healthy, wasReady, logLines, now, publicHost } = facts;
-  const labels = info.Config.Labels ?? {};
-  const state = info.State;
-  const created = parseEngineTime(info.Created) ?? 0;
-  const startedAt = parseEngineTime(state.StartedAt);
-  const finishedAt = parseEngineTime(state.FinishedAt);
-  const timeoutS = Number(labels[LABELS.timeout]) || 300;
-  const healthPath = labels[LABELS.healthPath] ?? "/";
-  const logTail = logLines.slice(-LOG_TAIL_LINES);
-  const marks = {
+function describeTombstone(tombstone: Mark, containerExists: boolean): Observation {
+  const expired = tombstone.reason === "expired";
+  const steps = makeSteps({ keys: STEP_KEYS, phase: "destroyed" });
+  if (containerExists) {
+    return {
+      version: VERSION.destroying,
+      phase: "destroying",
+      steps,
+      logTail: [],
+      message: expired ? "The instance expired: stopping it" : "Stopping the instance",
+    };
+  }
+  return {
+    version: VERSION.destroyed,
+    phase: "destroyed",
+    steps,
+    logTail: [],
+    message: expired ? "The instance expired and was destroyed" : "Destroyed",
+  };
+}
+
+function describeFailureMark(mark: Mark, facts: InstanceFacts): Observation {
+  const info = facts.container;
+  const times = info ? engineTimes(info) : undefined;
+  const engineAt = times ? (times.finishedAt ?? times.startedAt ?? times.created) : 0;
+  const failedStep: StepKey = info
+    ? times?.startedAt
+      ? "check"
+      : "start"
+    : facts.early?.phase === "pulling"
+      ? "pull"
+      : "create";
+  return {
+    version: VERSION.at(Math.max(mark.at, engineAt), RANK.failed),
+    phase: "failed",
+    steps: makeSteps({
+      keys: STEP_KEYS,
+      phase: "failed",
+      failedStep,
+      marks: times ? stepMarks(times) : {},
+    }),
+    logTail: logTailOf(facts.logLines),
+    message: "The launch failed",
+    error: mark.reason ?? "The launch failed",
+  };
+}
+
+function engineTimes(info: ContainerInspectInfo) {
+  return {
+    created: parseEngineTime(info.Created) ?? 0,
+    startedAt: parseEngineTime(info.State.StartedAt),
+    finishedAt: parseEngineTime(info.State.FinishedAt),
+  };
+}
+
+function stepMarks(times: ReturnType<typeof engineTimes>) {
+  const { created, startedAt } = times;
+  return {
     create: { endedAt: created },
     ...(startedAt ? { start: { endedAt: startedAt }, check: { startedAt } } : {}),
   };
+}
+
+function describeContainer(
+  info: ContainerInspectInfo,
+  ready: boolean,
+  facts: InstanceFacts,
+): Observation {
+  const labels = info.Config.Labels ?? {};
+  const state = info.State;
+  const times = engineTimes(info);
+  const { created, startedAt, finishedAt } = times;
+  const healthPath = labels[LABELS.healthPath] ?? "/";
+  const logTail = logTailOf(facts.logLines);
+  const marks = stepMarks(times);
   const failed = (at: number, failedStep: StepKey, error: string): Observation => ({
     version: VERSION.at(at, RANK.failed),
     phase: "failed",
@@ -99,8 +214,9 @@ export function describeContainer(facts: ContainerFacts): Observation {
 
   switch (state.Status) {
     case "created":
-      if (state.Error)
+      if (state.Error) {
         return failed(created, "start", `The container did not start: ${state.Error}`);
+      }
       return {
         version: VERSION.at(created, RANK.starting),
         phase: "starting",
@@ -113,7 +229,7 @@ export function describeContainer(facts: ContainerFacts): Observation {
     case "restarting": {
       const since = startedAt ?? created;
       const published = publishedPort(info);
-      if ((healthy || wasReady) && published) {
+      if (ready && published) {
         const urlPath = labels[LABELS.urlPath] ?? "/";
         return {
           version: VERSION.at(since, RANK.ready),
@@ -121,18 +237,11 @@ export function describeContainer(facts: ContainerFacts): Observation {
           steps: makeSteps({ keys: STEP_KEYS, phase: "ready", marks }),
           logTail,
           message: "Ready",
-          url: `http://${publicHost}:${published.port}${urlPath}`,
+          url: `http://${facts.publicHost}:${published.port}${urlPath}`,
         };
       }
-      if (now > since + timeoutS * 1000) {
-        return failed(
-          since,
-          "check",
-          `The health check (${healthPath}) did not pass within ${timeoutS} s`,
-        );
-      }
       return {
-        version: VERSION.at(since, RANK.checking + Math.min(logLines.length, LOG_COUNT_CAP)),
+        version: VERSION.at(since, RANK.checking + Math.min(facts.logLines.length, LOG_COUNT_CAP)),
         phase: "checking",
         steps: makeSteps({ keys: STEP_KEYS, phase: "checking", marks }),
         logTail,
@@ -142,10 +251,50 @@ export function describeContainer(facts: ContainerFacts): Observation {
     default: {
       // exited, dead, removing: the instance is gone (it never stays up on its own accord).
       const at = finishedAt ?? startedAt ?? created;
-      const how = state.OOMKilled
-        ? "was killed for lack of memory"
-        : `exited with code ${state.ExitCode}`;
-      return failed(at, startedAt ? "check" : "start", `The container ${how}`);
+      return failed(at, startedAt ? "check" : "start", `The container ${exitOf(info)}`);
     }
   }
+}
+
+/** How a container that stopped ended, in words: "exited with code 2". */
+export const exitOf = (info: ContainerInspectInfo): string =>
+  info.State.OOMKilled
+    ? "was killed for lack of memory"
+    : `exited with code ${info.State.ExitCode}`;
+
+/** What the ensuring process alone knows before the container exists. */
+export function describeEarly(state: EarlyState | undefined): Observation {
+  if (!state) {
+    return {
+      version: 0,
+      phase: "preparing",
+      steps: makeSteps({ keys: STEP_KEYS, phase: "preparing" }),
+      logTail: [],
+      message: "Preparing",
+    };
+  }
+  if (state.phase === "pulling") {
+    return {
+      version: VERSION.pulling(state.progress),
+      phase: "pulling",
+      steps: makeSteps({
+        keys: STEP_KEYS,
+        phase: "pulling",
+        marks: { pull: { startedAt: state.startedAt, progress: state.progress } },
+      }),
+      logTail: [],
+      message: `Pulling the image (${Math.round(state.progress * 100)}%)`,
+    };
+  }
+  return {
+    version: VERSION.creating,
+    phase: "creating",
+    steps: makeSteps({
+      keys: STEP_KEYS,
+      phase: "creating",
+      marks: state.pull ? { pull: { ...state.pull, progress: 1 } } : {},
+    }),
+    logTail: [],
+    message: "Creating the container",
+  };
 }

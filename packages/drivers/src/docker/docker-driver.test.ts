@@ -1,82 +1,32 @@
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
-import Docker from "dockerode";
-import { afterAll, describe, expect, it } from "vitest";
-import type { Driver, Observation } from "../driver.ts";
-import { type Template, TemplateSchema } from "../template.ts";
-import { BUNDLED_TEMPLATES } from "../templates/bundled.ts";
+import { describe, expect, it } from "vitest";
+import { LABELS, readyMarkName } from "./container-spec.ts";
+import { createDockerDriver } from "./docker-driver.ts";
 import {
-  containerName,
-  createDockerDriver,
-  DOCKER_LABELS,
-  readyMarkName,
-  tombstoneName,
-} from "./index.ts";
-
-// The real engine from DOCKER_HOST (scripts/engine.sh starts one). Only when none answers are
-// these tests skipped; while one is up, every test runs.
-const docker = new Docker();
-const engineUp = await docker
-  .ping()
-  .then(() => true)
-  .catch(() => false);
-// CI must have an engine (.ci/run starts one): there, a missing engine fails, never skips.
-if (!engineUp && process.env.CI) throw new Error("CI needs a Docker engine: scripts/engine.sh");
-if (!engineUp) {
-  console.warn(
-    "docker driver tests SKIPPED: no container engine answers at DOCKER_HOST " +
-      `(${process.env.DOCKER_HOST ?? "unset"}); run: eval "$(scripts/engine.sh)"`,
-  );
-}
+  containersOf,
+  current,
+  docker,
+  engineUp,
+  inspect,
+  logged,
+  makeDriver,
+  never,
+  newId,
+  newPassword,
+  scratchpad,
+  scratchpadWith,
+  spec,
+  until,
+} from "./engine.fixture.ts";
 
 const repoRoot = resolve(import.meta.dirname, "../../../..");
-const scratchpad = TemplateSchema.parse(BUNDLED_TEMPLATES.find((t) => t.id === "scratchpad"));
-const newId = () => `dt${crypto.randomUUID().replaceAll("-", "").slice(0, 30)}`;
-const newPassword = () => `pw-${crypto.randomUUID().replaceAll("-", "")}`;
-const used = new Set<string>();
-const lines: string[] = [];
-const makeDriver = () =>
-  createDockerDriver({ probeIntervalMs: 100, log: (line) => lines.push(line) });
-const spec = (id: string, template: Template = scratchpad) => {
-  used.add(id);
-  return { id, template, createdAt: Date.now(), owner: "local", expiresAt: Date.now() + 3_600_000 };
-};
-const never = new AbortController().signal;
-
-async function until(driver: Driver, id: string, phases: string[], ms = 30_000) {
-  const seen: Observation[] = [];
-  const signal = AbortSignal.timeout(ms);
-  for await (const o of driver.observe(id, signal)) {
-    seen.push(o);
-    if (phases.includes(o.phase)) return { last: o, seen };
-  }
-  throw new Error(`no ${phases} within ${ms} ms; saw ${seen.map((o) => o.phase)}`);
-}
-
-const containersOf = (id: string) =>
-  docker.listContainers({
-    all: true,
-    filters: JSON.stringify({ label: [`${DOCKER_LABELS.id}=${id}`] }),
-  });
-
 const basic = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 
-afterAll(async () => {
-  if (!engineUp) return;
-  const driver = makeDriver();
-  for (const id of used) {
-    await driver.destroy(id);
-    await docker
-      .getVolume(tombstoneName(id))
-      .remove()
-      .catch(() => {});
-  }
-});
-
 describe("docker driver without an engine", () => {
   it("says why it is unavailable when the socket does not answer", async () => {
-    const driver = createDockerDriver({ socketPath: "/nonexistent/launcher/docker.sock" });
+    const driver = createDockerDriver({ host: "unix:///nonexistent/launcher/docker.sock" });
     const availability = await driver.available();
     expect(availability.available).toBe(false);
     if (availability.available) return;
@@ -98,12 +48,19 @@ describe.skipIf(!engineUp)("docker driver on a real engine", () => {
     expect((await driver.availableFor(localOnly)).available).toBe(false);
   });
 
-  it("launches Scratchpad to ready: the password opens it, a wrong one gets 401, and the secret stays in Env", async () => {
+  it("launches Scratchpad to ready: ensure resolves once ready, the password opens it, and the secret stays in Env", async () => {
     const driver = makeDriver();
     const id = newId();
     const password = newPassword();
-    await driver.ensure(spec(id), { SCRATCHPAD_PASSWORD: password }, never);
-    const { last, seen } = await until(driver, id, ["ready", "failed"]);
+    const observed = until(driver, id, ["ready", "failed"]);
+    await driver.ensure(
+      spec(id, scratchpad, { owner: "ada@example.com" }),
+      { SCRATCHPAD_PASSWORD: password },
+      never,
+    );
+    // ensure recorded readiness: another launcher process sees ready at once.
+    expect((await current(makeDriver(), id)).phase).toBe("ready");
+    const { last, seen } = await observed;
     expect(last.phase, last.error).toBe("ready");
     const versions = seen.map((o) => o.version);
     expect(versions).toEqual([...new Set(versions)].sort((a, b) => a - b));
@@ -119,27 +76,30 @@ describe.skipIf(!engineUp)("docker driver on a real engine", () => {
     expect((await fetch(last.url!)).status).toBe(401);
 
     // Ports on loopback only, chosen by the engine.
-    const info = await docker.getContainer(containerName(id)).inspect();
+    const info = await inspect(id);
     const binding = info.NetworkSettings.Ports["8080/tcp"]?.[0];
     expect(binding?.HostIp).toBe("127.0.0.1");
     expect(last.url).toContain(`:${binding?.HostPort}/`);
     // The secret: in the container's Env, and nowhere else the launcher or the engine shows.
     expect(info.Config.Env).toContain(`SCRATCHPAD_PASSWORD=${password}`);
     const { Env: _env, ...config } = info.Config;
-    const outsideEnv = JSON.stringify({ ...info, Config: config });
-    expect(outsideEnv).not.toContain(password);
-    expect(JSON.stringify(info.Config.Labels)).not.toContain(password);
+    expect(JSON.stringify({ ...info, Config: config })).not.toContain(password);
     expect(info.Name).not.toContain(password);
     expect(JSON.stringify(seen)).not.toContain(password);
-    expect(lines.join("\n")).not.toContain(password);
+    expect(logged.join("\n")).not.toContain(password);
     expect(info.Config.Labels).toMatchObject({
-      [DOCKER_LABELS.id]: id,
-      [DOCKER_LABELS.template]: "scratchpad",
+      [LABELS.id]: id,
+      [LABELS.template]: "scratchpad",
+      [LABELS.owner]: "ada@example.com",
     });
+    const ready = await docker.getVolume(readyMarkName(id)).inspect();
+    expect(ready.Labels).toMatchObject({ [LABELS.containerId]: info.Id });
 
     await driver.destroy(id);
-    const tombstone = await docker.getVolume(tombstoneName(id)).inspect();
-    expect(JSON.stringify(tombstone)).not.toContain(password);
+    const volumes = await docker.listVolumes({
+      filters: JSON.stringify({ label: [`${LABELS.id}=${id}`] }),
+    });
+    expect(JSON.stringify(volumes)).not.toContain(password);
   });
 
   it("pulls a missing image from the registry with per-layer progress on the pull step", async () => {
@@ -153,14 +113,14 @@ describe.skipIf(!engineUp)("docker driver on a real engine", () => {
       .getImage(pullImage!)
       .remove({ force: true })
       .catch(() => {});
-    const template = TemplateSchema.parse({
-      ...scratchpad,
-      drivers: { docker: { ...scratchpad.drivers.docker, image: pullImage } },
-    });
     const driver = makeDriver();
     const id = newId();
     const observed = until(driver, id, ["ready", "failed"]);
-    await driver.ensure(spec(id, template), { SCRATCHPAD_PASSWORD: newPassword() }, never);
+    await driver.ensure(
+      spec(id, scratchpadWith({ image: pullImage })),
+      { SCRATCHPAD_PASSWORD: newPassword() },
+      never,
+    );
     const { last, seen } = await observed;
     expect(last.phase, last.error).toBe("ready");
     const pulls = seen.filter((o) => o.phase === "pulling");
@@ -179,7 +139,6 @@ describe.skipIf(!engineUp)("docker driver on a real engine", () => {
   it("resumes after the launcher is killed with -9 mid-ensure: exactly one container", async () => {
     const id = newId();
     const password = newPassword();
-    used.add(id);
     const child = spawn(
       // tsx is a devDependency of this package, linked into its own node_modules.
       resolve(import.meta.dirname, "../../node_modules/.bin/tsx"),
@@ -236,47 +195,24 @@ describe.skipIf(!engineUp)("docker driver on a real engine", () => {
     await a.destroy(id);
   });
 
-  it("destroys: the container is gone, destroy again is fine, observe ends destroyed and ensure never recreates", async () => {
+  it("stays ready when the app stops answering after the health timeout, even for another launcher", async () => {
     const driver = makeDriver();
     const id = newId();
-    const password = newPassword();
-    await driver.ensure(spec(id), { SCRATCHPAD_PASSWORD: password }, never);
-    const { last: ready } = await until(driver, id, ["ready", "failed"]);
+    await driver.ensure(
+      spec(id, scratchpadWith({ timeout: 1 })),
+      { SCRATCHPAD_PASSWORD: newPassword() },
+      never,
+    );
+    const ready = await current(driver, id);
     expect(ready.phase).toBe("ready");
-
-    await driver.destroy(id);
-    expect(await containersOf(id)).toHaveLength(0);
-    await driver.destroy(id);
-
-    // Another launcher process (a fresh driver) sees the tombstone.
-    const other = makeDriver();
-    const { last, seen } = await until(other, id, ["destroyed"]);
-    expect(seen).toHaveLength(1);
-    expect(last.version).toBeGreaterThan(ready.version);
-    await other.ensure(spec(id), { SCRATCHPAD_PASSWORD: password }, never);
-    expect(await containersOf(id)).toHaveLength(0);
-    const tombstone = await docker.getVolume(tombstoneName(id)).inspect();
-    expect(tombstone.Labels).toMatchObject({ [DOCKER_LABELS.id]: id });
-  });
-
-  it("stays ready when a probe misses after the health timeout, even for another launcher", async () => {
-    const driver = makeDriver();
-    const id = newId();
-    const quick = TemplateSchema.parse({
-      ...scratchpad,
-      drivers: { docker: { ...scratchpad.drivers.docker, timeout: 1 } },
-    });
-    await driver.ensure(spec(id, quick), { SCRATCHPAD_PASSWORD: newPassword() }, never);
-    const { last: ready } = await until(driver, id, ["ready", "failed"]);
-    expect(ready.phase).toBe("ready");
-    const container = docker.getContainer(containerName(id));
-    await container.pause(); // the app answers nothing now: every probe misses
+    const container = docker.getContainer(`launcher-${id}`);
+    await container.pause(); // the app answers nothing now: every probe would miss
     try {
       const startedAt = Date.parse((await container.inspect()).State.StartedAt);
       while (Date.now() < startedAt + 1500) await new Promise((r) => setTimeout(r, 100));
       // A fresh driver (another launcher process) knows only what the engine records.
-      const { last } = await until(makeDriver(), id, ["ready", "failed"]);
-      expect(last).toMatchObject({ phase: "ready", version: ready.version, url: ready.url });
+      const again = await current(makeDriver(), id);
+      expect(again).toMatchObject({ phase: "ready", version: ready.version, url: ready.url });
     } finally {
       await container.unpause();
     }
@@ -286,11 +222,14 @@ describe.skipIf(!engineUp)("docker driver on a real engine", () => {
     });
   });
 
-  it("reports a container that exits before it is healthy as failed, with its log", async () => {
+  it("rejects ensure for a container that exits before it is healthy, and observe shows it failed with its log", async () => {
     const driver = makeDriver();
     const id = newId();
     // No password: the test image refuses to start.
-    await driver.ensure(spec(id), {}, never);
+    await expect(driver.ensure(spec(id), {}, never)).rejects.toMatchObject({
+      code: "platform",
+      message: expect.stringMatching(/exited with code 2/),
+    });
     const { last } = await until(driver, id, ["ready", "failed"]);
     expect(last.phase).toBe("failed");
     expect(last.error).toMatch(/exited with code 2/);

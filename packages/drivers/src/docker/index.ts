@@ -1,8 +1,1 @@
-export { LABELS as DOCKER_LABELS } from "./container-observation.ts";
-export {
-  containerName,
-  createDockerDriver,
-  type DockerDriverOptions,
-  readyMarkName,
-  tombstoneName,
-} from "./docker-driver.ts";
+export { createDockerDriver, type DockerDriverOptions } from "./docker-driver.ts";

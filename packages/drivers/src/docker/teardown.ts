@@ -1,0 +1,103 @@
+import { DriverError } from "../driver.ts";
+import { sleep } from "../retry.ts";
+import { marksById } from "./container-observation.ts";
+import {
+  containerName,
+  failureMarkName,
+  LABELS,
+  readyMarkName,
+  STOP_GRACE_SECONDS,
+  tombstoneName,
+} from "./container-spec.ts";
+import type { EngineApi } from "./engine-api.ts";
+
+/** How long a removal that another process started may take before `teardown` gives up. */
+const REMOVAL_WAIT_MS = 30_000;
+/**
+ * A tombstone older than the stop grace plus this, with its container still there, is a
+ * teardown left half-done (its destroyer crashed): `sweep` finishes it. Younger, a destroy
+ * may still be stopping it.
+ */
+const HALF_DONE_MARGIN_MS = 20_000;
+
+/**
+ * Stops the instance's container (the app's TERM handler gets its grace), removes it, and
+ * resolves only once the engine no longer has it; then drops its ready and failed marks.
+ * The tombstone stays. Safe in several processes at once.
+ */
+export async function teardown(
+  engine: EngineApi,
+  id: string,
+  stopGraceSeconds = STOP_GRACE_SECONDS,
+): Promise<void> {
+  const name = containerName(id);
+  // A stop that fails (the engine refused, the app hung) does not end here: removing with
+  // force kills what runs.
+  await engine.stopContainer(name, stopGraceSeconds).catch(() => {});
+  await engine.removeContainer(name);
+  // A removal another process started (409) finishes on its own: wait for it.
+  const deadline = Date.now() + REMOVAL_WAIT_MS;
+  while (await engine.inspectContainer(name)) {
+    if (Date.now() > deadline) {
+      throw new DriverError("platform", `${name} is still being removed; a later sweep ends it`);
+    }
+    await sleep(100);
+    await engine.removeContainer(name);
+  }
+  await engine.removeVolume(readyMarkName(id));
+  await engine.removeVolume(failureMarkName(id));
+}
+
+export interface SweepOptions {
+  /** Tombstones (and failed marks of instances with no container) older than this go. */
+  tombstoneTtlMs: number;
+  /** The grace a container gets to stop (see `teardown`). */
+  stopGraceSeconds: number;
+  now?: number;
+}
+
+/**
+ * Housekeeping any replica may run, several at once: finishes teardowns left half-done under
+ * a tombstone, drops marks that outlived their container, and removes tombstones (and failed
+ * marks) past their lifetime. Every step is idempotent; one failure does not stop the rest,
+ * and the first is rethrown at the end.
+ */
+export async function sweep(engine: EngineApi, options: SweepOptions): Promise<void> {
+  const now = options.now ?? Date.now();
+  const [volumes, containers] = await Promise.all([
+    engine.listVolumes(LABELS.id),
+    engine.listContainers(LABELS.id),
+  ]);
+  const running = new Set(containers.map((c) => c.Labels?.[LABELS.id]));
+  const old = (at: number) => now - at > options.tombstoneTtlMs;
+  let firstError: unknown;
+  const attempt = async (step: () => Promise<void>) => {
+    try {
+      await step();
+    } catch (error) {
+      firstError ??= error;
+    }
+  };
+  for (const [id, marks] of marksById(volumes)) {
+    const hasContainer = running.has(id);
+    if (marks.destroyed) {
+      if (hasContainer) {
+        const halfDone =
+          now - marks.destroyed.at > options.stopGraceSeconds * 1000 + HALF_DONE_MARGIN_MS;
+        if (halfDone) await attempt(() => teardown(engine, id, options.stopGraceSeconds));
+        continue;
+      }
+      if (marks.ready) await attempt(() => engine.removeVolume(readyMarkName(id)));
+      if (marks.failed) await attempt(() => engine.removeVolume(failureMarkName(id)));
+      if (old(marks.destroyed.at)) await attempt(() => engine.removeVolume(tombstoneName(id)));
+    } else if (!hasContainer) {
+      // A ready mark means nothing without its container; a failed mark keeps a failed
+      // launch failed (ensure refuses to retry it) for as long as a ticket may follow it.
+      if (marks.ready) await attempt(() => engine.removeVolume(readyMarkName(id)));
+      if (marks.failed && old(marks.failed.at)) {
+        await attempt(() => engine.removeVolume(failureMarkName(id)));
+      }
+    }
+  }
+  if (firstError) throw firstError;
+}
