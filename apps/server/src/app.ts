@@ -12,6 +12,8 @@ import { bundledTemplates, parseTemplates } from "@launcher/drivers/templates";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { WebSocketServer } from "ws";
+import { createAuth } from "./auth/index.ts";
+import { createConnectionLimit } from "./connection-limit.ts";
 import { createDrivers } from "./drivers.ts";
 import type { Env } from "./env.ts";
 import { loadKeyring } from "./keyring.ts";
@@ -30,16 +32,28 @@ export interface LauncherServer {
   close(): Promise<void>;
 }
 
+/** `HOST` as it goes in a URL: an IPv6 address in brackets. */
+const urlHost = (host: string) => (host.includes(":") ? `[${host}]` : host);
+
 /**
  * The origins a browser page of this server has (`http://127.0.0.1:PORT` and
- * `http://localhost:PORT`, plus `HOST` when it names one); upgrades from others are refused.
+ * `http://localhost:PORT`, `HOST` when it names one, and `LAUNCHER_PUBLIC_URL`); upgrades
+ * from others are refused.
  */
 export function allowedOrigins(env: Env, port: number): Set<string> {
   const own = [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
   if (env.HOST !== "127.0.0.1" && env.HOST !== "0.0.0.0" && env.HOST !== "::") {
-    own.push(`http://${env.HOST}:${port}`);
+    own.push(new URL(`http://${urlHost(env.HOST)}:${port}`).origin);
   }
+  if (env.LAUNCHER_PUBLIC_URL) own.push(env.LAUNCHER_PUBLIC_URL);
   return new Set([...own, ...env.LAUNCHER_ALLOWED_ORIGINS]);
+}
+
+/** Ends an upgrade with a plain HTTP answer (the socket is not a WebSocket yet). */
+function refuseUpgrade(socket: Socket, status: string, body = "") {
+  socket.end(
+    `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 export async function createLauncherServer(env: Env, logger: Logger): Promise<LauncherServer> {
@@ -85,17 +99,14 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
     version: VERSION,
   };
 
-  const clientAddress = (req: IncomingMessage) => {
-    const forwarded = env.LAUNCHER_TRUST_PROXY ? req.headers["x-forwarded-for"] : undefined;
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim();
-    return first || req.socket.remoteAddress || "unknown";
-  };
+  const auth = createAuth(env, keyring, logger);
   // Called once per WebSocket connection (and per HTTP request): the subscription
-  // count it starts lives exactly as long as the connection.
-  const createContext = ({ req }: { req: IncomingMessage }): LauncherContext => ({
+  // count it starts lives exactly as long as the connection, and so does its user.
+  const createContext = async ({ req }: { req: IncomingMessage }): Promise<LauncherContext> => ({
     deps,
-    clientAddress: clientAddress(req),
+    clientAddress: auth.clientAddress(req),
     connection: { subscriptions: 0 },
+    ...(await auth.identify(req)),
   });
   const onError = ({
     error,
@@ -116,15 +127,32 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
     basePath: "/trpc/",
     onError,
     maxBodySize: MAX_MESSAGE_BYTES,
+    // Each call of a batch runs at once: without a cap one request starts thousands.
+    maxBatchSize: env.LAUNCHER_MAX_BATCH_SIZE,
   });
   const staticFiles = createStaticHandler(env.LAUNCHER_WEB_DIR);
+  let origins = new Set<string>();
+  const foreign = (req: IncomingMessage) =>
+    req.headers.origin !== undefined && !origins.has(req.headers.origin);
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0]!;
     if (path === "/health") {
       res.writeHead(200, { "content-type": "application/json", ...SECURITY_HEADERS });
       res.end(JSON.stringify({ ok: true, version: VERSION }));
     } else if (path.startsWith("/trpc/")) {
+      // With a cookie or a proxy's Basic auth the browser sends credentials by itself, to
+      // any page's request: only the launcher's own pages may call it then.
+      if (auth.required && foreign(req)) {
+        logger.warn({ origin: req.headers.origin, path }, "request from a foreign origin refused");
+        res.writeHead(403, { "content-type": "application/json", ...SECURITY_HEADERS });
+        res.end(JSON.stringify({ error: { message: "Origin not allowed", code: -32003 } }));
+        return;
+      }
       trpc(req, res);
+    } else if (auth.oidcRoutes && path.startsWith("/auth/")) {
+      void auth.oidcRoutes(req, res, path).then((served) => {
+        if (!served) res.writeHead(404, SECURITY_HEADERS).end();
+      });
     } else {
       staticFiles(req, res).catch(() => {
         if (!res.headersSent) res.writeHead(500).end();
@@ -139,16 +167,30 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
     createContext,
     onError,
     keepAlive: { enabled: true, pingMs: 10_000, pongWaitMs: 5_000 },
+    // A reconnecting client resends all its subscriptions in one message.
+    maxBatchSize: Math.max(env.LAUNCHER_MAX_BATCH_SIZE, env.LAUNCHER_MAX_SUBSCRIPTIONS),
   });
-  let origins = new Set<string>();
-  server.on("upgrade", (req, socket: Socket, head) => {
+  const connections = createConnectionLimit(env.LAUNCHER_MAX_CONNECTIONS_PER_ADDRESS);
+  server.on("upgrade", async (req, socket: Socket, head) => {
+    socket.on("error", () => socket.destroy());
     const path = (req.url ?? "/").split("?")[0]!;
     const origin = req.headers.origin;
-    if (!path.startsWith("/trpc") || (origin !== undefined && !origins.has(origin))) {
+    if (!path.startsWith("/trpc") || foreign(req)) {
       logger.warn({ origin, path }, "websocket upgrade refused");
-      socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-      return;
+      return refuseUpgrade(socket, "403 Forbidden");
     }
+    const identity = await auth.identify(req);
+    if (identity.user === null) {
+      return refuseUpgrade(socket, "401 Unauthorized", `${identity.refusal?.message ?? ""}\n`);
+    }
+    const client = auth.clientAddress(req);
+    const release = connections.take(client);
+    if (!release) {
+      logger.warn({ client }, "websocket upgrade refused: too many connections");
+      return refuseUpgrade(socket, "429 Too Many Requests", "Too many connections\n");
+    }
+    socket.once("close", release);
+    if (socket.destroyed) return release();
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
   });
 
@@ -167,8 +209,7 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
         server.listen(env.PORT, env.HOST, () => {
           const { port } = server.address() as AddressInfo;
           origins = allowedOrigins(env, port);
-          const host = env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST;
-          launcher.url = `http://${host}:${port}`;
+          launcher.url = `http://${urlHost(env.HOST)}:${port}`;
           resolve();
         });
       }),

@@ -1,5 +1,7 @@
+import { isIP } from "node:net";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { parseProxyEntry } from "./auth/trusted-proxies.ts";
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const list = z.string().transform((s) =>
@@ -12,6 +14,21 @@ const flag = z.enum(["0", "1", "true", "false", ""]).transform((v) => v === "1" 
 const seconds = z.coerce.number().int().positive();
 
 export const DRIVER_NAMES = ["local", "docker", "fly", "kubernetes"] as const;
+export const AUTH_MODES = ["none", "header", "oidc"] as const;
+
+const proxies = list.pipe(
+  z.array(
+    z.string().refine((entry) => parseProxyEntry(entry) !== undefined, {
+      error: (issue) => `not an address or CIDR: "${String(issue.input)}"`,
+    }),
+  ),
+);
+// A header name as HTTP defines a token.
+const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "not an HTTP header name");
+const publicUrl = z
+  .url({ protocol: /^https?$/ })
+  .refine((u) => new URL(u).pathname === "/" && !new URL(u).search, "must have no path or query")
+  .transform((u) => new URL(u).origin);
 
 /** The server's whole configuration, from the environment. Validated once, at start. */
 export const EnvSchema = z.object({
@@ -38,8 +55,31 @@ export const EnvSchema = z.object({
   LAUNCHER_TEMPLATES: z.string().optional(),
   /** Lists test fixture templates (never in production). */
   LAUNCHER_FIXTURES: flag.default(false),
-  /** Trust `X-Forwarded-For` from a reverse proxy for client addresses. */
+  /** Shorthand: add the loopback range to `LAUNCHER_TRUSTED_PROXIES`. */
   LAUNCHER_TRUST_PROXY: flag.default(false),
+  /** Peers (addresses or CIDRs) whose `X-Forwarded-For` and user header are believed. */
+  LAUNCHER_TRUSTED_PROXIES: proxies.default([]),
+  /** Who the user is: `none` (one user, `local`), `header` (a trusted proxy says), `oidc`. */
+  LAUNCHER_AUTH: z.enum(AUTH_MODES).default("none"),
+  /** With `header`: the header that names the user. */
+  LAUNCHER_AUTH_HEADER: headerName.default("X-Forwarded-User"),
+  /** User names that may act on everyone's instances. */
+  LAUNCHER_ADMINS: list.default([]),
+  /** With `oidc`: the OpenID Provider's issuer URL. */
+  LAUNCHER_OIDC_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  LAUNCHER_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  /** Unset: a public client (PKCE alone). */
+  LAUNCHER_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  /** The claim that names the user (`sub` when a token lacks it). */
+  LAUNCHER_OIDC_USER_CLAIM: z.string().min(1).default("email"),
+  /** The launcher's URL as browsers see it (the sign-in redirect, cookies' Secure flag). */
+  LAUNCHER_PUBLIC_URL: publicUrl.optional(),
+  /** How long a sign-in lasts, in seconds. */
+  LAUNCHER_SESSION_MAX_AGE: seconds.default(43_200),
+  /** Open WebSocket connections per client address (IPv6: per /64). */
+  LAUNCHER_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().positive().default(64),
+  /** Calls one HTTP batch may hold. */
+  LAUNCHER_MAX_BATCH_SIZE: z.coerce.number().int().positive().default(64),
   LAUNCHER_WEB_DIR: z.string().default(here("../../web/dist")),
   LAUNCHER_SCRATCHPAD: z.string().default(here("../../scratchpad/dist/main.js")),
   /** Failed unseals allowed per client address per minute. */
@@ -59,15 +99,54 @@ export const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>;
 
+/** Whether `host` (a `HOST` value) is a loopback address, reachable only from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  if (host === "localhost") return true;
+  if (isIP(host) === 4) return host.startsWith("127.");
+  const bare = host.toLowerCase();
+  return bare === "::1" || /^::ffff:127\./.test(bare);
+}
+
+/** Rules across variables, one line per problem. */
+function crossProblems(env: Env, source: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  if (!env.LAUNCHER_DRIVERS.includes(env.LAUNCHER_DEFAULT_DRIVER)) {
+    problems.push(
+      `LAUNCHER_DEFAULT_DRIVER: "${env.LAUNCHER_DEFAULT_DRIVER}" is not in LAUNCHER_DRIVERS`,
+    );
+  }
+  if (!source.LAUNCHER_AUTH && !isLoopbackHost(env.HOST)) {
+    problems.push(
+      `HOST: "${env.HOST}" is reachable from other machines and LAUNCHER_AUTH is not set: set LAUNCHER_AUTH=header or oidc, or LAUNCHER_AUTH=none to let anyone who reaches it in`,
+    );
+  }
+  if (
+    env.LAUNCHER_AUTH === "header" &&
+    env.LAUNCHER_TRUSTED_PROXIES.length === 0 &&
+    !env.LAUNCHER_TRUST_PROXY
+  ) {
+    problems.push(
+      "LAUNCHER_TRUSTED_PROXIES: LAUNCHER_AUTH=header needs the proxies whose user header to believe",
+    );
+  }
+  if (env.LAUNCHER_AUTH === "oidc") {
+    for (const name of [
+      "LAUNCHER_OIDC_ISSUER",
+      "LAUNCHER_OIDC_CLIENT_ID",
+      "LAUNCHER_PUBLIC_URL",
+    ] as const) {
+      if (!env[name]) problems.push(`${name}: required with LAUNCHER_AUTH=oidc`);
+    }
+  }
+  return problems;
+}
+
 /** Reads the configuration, or explains in one line per problem what is wrong. */
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const parsed = EnvSchema.safeParse(source);
   if (parsed.success) {
-    if (!parsed.data.LAUNCHER_DRIVERS.includes(parsed.data.LAUNCHER_DEFAULT_DRIVER)) {
-      throw new ConfigError([
-        `LAUNCHER_DEFAULT_DRIVER: "${parsed.data.LAUNCHER_DEFAULT_DRIVER}" is not in LAUNCHER_DRIVERS`,
-      ]);
-    }
+    const problems = crossProblems(parsed.data, source);
+    if (problems.length > 0) throw new ConfigError(problems);
     return parsed.data;
   }
   throw new ConfigError(

@@ -1,7 +1,7 @@
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { extname, join, normalize, sep } from "node:path";
+import { pipeline } from "node:stream/promises";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -58,6 +58,11 @@ export function createStaticHandler(root: string) {
       res.writeHead(200, { "content-type": TYPES[".html"]!, ...SECURITY_HEADERS }).end(NOT_BUILT);
       return;
     }
+    const file = await open(path).catch(() => undefined);
+    if (!file) {
+      res.writeHead(500, SECURITY_HEADERS).end();
+      return;
+    }
     const immutable = path.includes(`${sep}assets${sep}`);
     res.writeHead(200, {
       "content-type": TYPES[extname(path)] ?? "application/octet-stream",
@@ -65,7 +70,13 @@ export function createStaticHandler(root: string) {
       "cache-control": immutable ? "public, max-age=31536000, immutable" : "no-cache",
       ...SECURITY_HEADERS,
     });
-    if (req.method === "HEAD") res.end();
-    else createReadStream(path).pipe(res);
+    if (req.method === "HEAD") {
+      await file.close();
+      res.end();
+      return;
+    }
+    // A read that fails mid-way (or a client that goes away) ends this response, not the
+    // server: `pipe` would leave the read stream's error unhandled.
+    await pipeline(file.createReadStream(), res).catch(() => {});
   };
 }

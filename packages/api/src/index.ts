@@ -1,7 +1,20 @@
+export {
+  type AuthCode,
+  AuthError,
+  type AuthReason,
+  type AuthRefusal,
+} from "./auth-error.ts";
 export type { LauncherDeps, LauncherLogger } from "./deps.ts";
 export { createObservationHub, type ObservationHub } from "./observation-hub.ts";
-export { createRateLimiter, RateLimitError, type RateLimiter } from "./rate-limit.ts";
+export {
+  addressKey,
+  createRateLimiter,
+  RateLimitError,
+  type RateLimiter,
+  type RateLimiterOptions,
+} from "./rate-limit.ts";
 export { type AppRouter, appRouter } from "./root.ts";
+export { type Me, MeSchema } from "./router/me.ts";
 export {
   type Access,
   AccessSchema,

@@ -1,6 +1,7 @@
 import { TokenError } from "@launcher/crypto-token";
 import { DriverError } from "@launcher/drivers";
 import { initTRPC, TRPCError } from "@trpc/server";
+import { AuthError, type AuthRefusal } from "./auth-error.ts";
 import type { LauncherDeps } from "./deps.ts";
 import { RateLimitError } from "./rate-limit.ts";
 import { type ConnectionState, SubscriptionLimitError } from "./subscription-limit.ts";
@@ -12,6 +13,17 @@ export interface LauncherContext {
   clientAddress: string;
   /** Counts this connection's open subscriptions, for `deps.maxSubscriptions`. */
   connection?: ConnectionState;
+  /**
+   * Who is asking, as the server's `LAUNCHER_AUTH` found it: `"local"` with `none`; the
+   * proxy's header or the session cookie's user with `header` or `oidc`; `null` when the
+   * request names no one (then `refusal` says why). Procedures other than `health` never
+   * see `null`: they are refused first.
+   */
+  user: string | null;
+  /** Whether `user` may act on everyone's instances (`LAUNCHER_ADMINS`). */
+  admin: boolean;
+  /** Why `user` is null. */
+  refusal?: AuthRefusal;
 }
 
 const t = initTRPC.context<LauncherContext>().create({
@@ -34,12 +46,41 @@ const t = initTRPC.context<LauncherContext>().create({
         ...(cause instanceof DriverError ? { driverCode: cause.code } : {}),
         ...(cause instanceof RateLimitError ? { retryAfter: cause.retryAfter } : {}),
         ...(cause instanceof SubscriptionLimitError ? { maxSubscriptions: cause.limit } : {}),
+        ...(cause instanceof AuthError
+          ? {
+              authCode: cause.code,
+              ...(cause.details.reason ? { authReason: cause.details.reason } : {}),
+              ...(cause.details.signIn ? { signIn: cause.details.signIn } : {}),
+            }
+          : {}),
       },
     };
   },
 });
 
+/** Refuses a request that names no user, before the procedure runs. */
+const requireUser = t.middleware(({ ctx, next }) => {
+  if (ctx.user === null) {
+    const refusal = ctx.refusal ?? { reason: "missing", message: "Sign-in required" };
+    throw new TRPCError({
+      code: "UNAUTHORIZED",
+      message: refusal.message,
+      cause: new AuthError("unauthenticated", refusal.message, {
+        reason: refusal.reason,
+        signIn: refusal.signIn,
+      }),
+    });
+  }
+  return next({ ctx: { user: ctx.user } });
+});
+
 export const createTRPCRouter = t.router;
-export const publicProcedure = t.procedure;
+/** Open to anyone, signed in or not: only `health`. */
+export const openProcedure = t.procedure;
+/**
+ * Every procedure of the API but `health`: public to any user, and only to a user (with
+ * `LAUNCHER_AUTH=none` everyone is the user `local`). Its `ctx.user` is a string.
+ */
+export const publicProcedure = t.procedure.use(requireUser);
 export const createCallerFactory = t.createCallerFactory;
 export { TRPCError };

@@ -58,7 +58,7 @@ async function callerWith(driver: Driver, templates = [template]) {
     version: "test",
   };
   const caller = createCallerFactory(appRouter);
-  return { deps, caller: caller({ deps, clientAddress: "127.0.0.1" }) };
+  return { deps, caller: caller({ deps, clientAddress: "127.0.0.1", user: "local", admin: true }) };
 }
 
 describe("launch.destroy", () => {

@@ -1,0 +1,60 @@
+import type { IncomingMessage } from "node:http";
+import type { LauncherLogger } from "@launcher/api";
+import type { Keyring } from "@launcher/crypto-token";
+import type { Env } from "../env.ts";
+import { createIdentify, type Identity } from "./identify.ts";
+import { createOidcRoutes } from "./oidc.ts";
+import { clientAddressOf, LOOPBACK_RANGES, makeTrustedProxies } from "./trusted-proxies.ts";
+
+export type { Identity } from "./identify.ts";
+
+/**
+ * Who is asking and from where, as the environment says to tell: the client's address
+ * (`X-Forwarded-For` from trusted proxies only), the user (`LAUNCHER_AUTH`), and the
+ * sign-in routes of `oidc`.
+ */
+export function createAuth(env: Env, keyring: Keyring, logger: LauncherLogger) {
+  const trusted = makeTrustedProxies([
+    ...env.LAUNCHER_TRUSTED_PROXIES,
+    ...(env.LAUNCHER_TRUST_PROXY ? LOOPBACK_RANGES : []),
+  ]);
+  const identifyRequest = createIdentify({
+    mode: env.LAUNCHER_AUTH,
+    header: env.LAUNCHER_AUTH_HEADER,
+    trusted,
+    admins: env.LAUNCHER_ADMINS,
+    keyring,
+    sessionMaxAge: env.LAUNCHER_SESSION_MAX_AGE,
+  });
+  // A WebSocket's upgrade is identified twice (to refuse it, then for its context): once.
+  const seen = new WeakMap<IncomingMessage, Promise<Identity>>();
+  const identify = (req: IncomingMessage): Promise<Identity> => {
+    let identity = seen.get(req);
+    if (!identity) {
+      identity = identifyRequest(req);
+      seen.set(req, identity);
+    }
+    return identity;
+  };
+  const oidcRoutes =
+    env.LAUNCHER_AUTH === "oidc"
+      ? createOidcRoutes({
+          issuer: new URL(env.LAUNCHER_OIDC_ISSUER!),
+          clientId: env.LAUNCHER_OIDC_CLIENT_ID!,
+          clientSecret: env.LAUNCHER_OIDC_CLIENT_SECRET,
+          publicUrl: new URL(env.LAUNCHER_PUBLIC_URL!),
+          userClaim: env.LAUNCHER_OIDC_USER_CLAIM,
+          keyring,
+          sessionMaxAge: env.LAUNCHER_SESSION_MAX_AGE,
+          logger,
+        })
+      : undefined;
+  return {
+    /** Whether requests carry ambient credentials (a cookie, a proxy's Basic auth). */
+    required: env.LAUNCHER_AUTH !== "none",
+    identify,
+    clientAddress: (req: IncomingMessage) =>
+      clientAddressOf(req.socket.remoteAddress, req.headers["x-forwarded-for"], trusted),
+    oidcRoutes,
+  };
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, isLoopbackHost, readEnv } from "./env.ts";
+
+const problemsOf = (source: Record<string, string>) => {
+  try {
+    readEnv(source);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+};
+
+describe("readEnv: identity", () => {
+  it("defaults to LAUNCHER_AUTH=none on loopback", () => {
+    const env = readEnv({});
+    expect(env.LAUNCHER_AUTH).toBe("none");
+    expect(env.LAUNCHER_AUTH_HEADER).toBe("X-Forwarded-User");
+    expect(env.LAUNCHER_SESSION_MAX_AGE).toBe(43_200);
+    expect(env.LAUNCHER_OIDC_USER_CLAIM).toBe("email");
+    expect(readEnv({ HOST: "::1" }).LAUNCHER_AUTH).toBe("none");
+  });
+
+  it("refuses a non-loopback HOST unless LAUNCHER_AUTH is set, to none explicitly too", () => {
+    for (const host of ["0.0.0.0", "::", "192.0.2.10", "launcher.example"]) {
+      expect(problemsOf({ HOST: host }).join("\n"), host).toMatch(/^HOST: .*LAUNCHER_AUTH/);
+    }
+    expect(readEnv({ HOST: "0.0.0.0", LAUNCHER_AUTH: "none" }).LAUNCHER_AUTH).toBe("none");
+  });
+
+  it("needs trusted proxies for header mode and the provider's settings for oidc", () => {
+    expect(problemsOf({ LAUNCHER_AUTH: "header" })).toEqual([
+      expect.stringMatching(/^LAUNCHER_TRUSTED_PROXIES: /),
+    ]);
+    expect(readEnv({ LAUNCHER_AUTH: "header", LAUNCHER_TRUST_PROXY: "1" }).LAUNCHER_AUTH).toBe(
+      "header",
+    );
+    expect(problemsOf({ LAUNCHER_AUTH: "oidc" })).toEqual([
+      expect.stringMatching(/^LAUNCHER_OIDC_ISSUER: required/),
+      expect.stringMatching(/^LAUNCHER_OIDC_CLIENT_ID: required/),
+      expect.stringMatching(/^LAUNCHER_PUBLIC_URL: required/),
+    ]);
+  });
+
+  it("lists every bad value at once", () => {
+    const problems = problemsOf({
+      LAUNCHER_AUTH: "ldap",
+      LAUNCHER_TRUSTED_PROXIES: "10.0.0.0/8, nope, ::1/200",
+      LAUNCHER_AUTH_HEADER: "X User",
+      LAUNCHER_PUBLIC_URL: "https://launcher.example/sub",
+      LAUNCHER_OIDC_ISSUER: "ftp://idp.example",
+    });
+    const text = problems.join("\n");
+    expect(text).toMatch(/^LAUNCHER_AUTH: /m);
+    expect(text).toContain('not an address or CIDR: "nope"');
+    expect(text).toContain('not an address or CIDR: "::1/200"');
+    expect(text).toMatch(/^LAUNCHER_AUTH_HEADER: /m);
+    expect(text).toMatch(/^LAUNCHER_PUBLIC_URL: /m);
+    expect(text).toMatch(/^LAUNCHER_OIDC_ISSUER: /m);
+  });
+
+  it("keeps the public URL as an origin", () => {
+    const env = readEnv({
+      LAUNCHER_AUTH: "oidc",
+      LAUNCHER_OIDC_ISSUER: "https://idp.example/realm",
+      LAUNCHER_OIDC_CLIENT_ID: "launcher",
+      LAUNCHER_PUBLIC_URL: "https://launcher.example/",
+    });
+    expect(env.LAUNCHER_PUBLIC_URL).toBe("https://launcher.example");
+  });
+});
+
+describe("isLoopbackHost", () => {
+  it("knows the loopback names and ranges", () => {
+    for (const host of ["127.0.0.1", "127.1.2.3", "localhost", "::1", "::ffff:127.0.0.1"]) {
+      expect(isLoopbackHost(host), host).toBe(true);
+    }
+    for (const host of ["0.0.0.0", "::", "10.0.0.1", "example.com", "128.0.0.1"]) {
+      expect(isLoopbackHost(host), host).toBe(false);
+    }
+  });
+});
