@@ -60,7 +60,7 @@ const t = initTRPC.context<LauncherContext>().create({
 
 /** Refuses a request that names no user, before the procedure runs. */
 const requireUser = t.middleware(({ ctx, next }) => {
-  if (ctx.user === null) {
+  if (typeof ctx.user !== "string") {
     const refusal = ctx.refusal ?? { reason: "missing", message: "Sign-in required" };
     throw new TRPCError({
       code: "UNAUTHORIZED",
