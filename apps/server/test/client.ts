@@ -14,12 +14,18 @@ import WebSocket from "ws";
  * whose WebSocket also records what the server sent
  * outside of any request, such as tRPC's `reconnect` notification.
  */
-export function makeClient(url: string, options: { origin?: string; wsUrl?: string } = {}) {
+export function makeClient(
+  url: string,
+  options: { origin?: string; wsUrl?: string; headers?: Record<string, string> } = {},
+) {
   const states: string[] = [];
   const notifications: string[] = [];
   class TappedWebSocket extends WebSocket {
     constructor(address: string, protocols?: string | string[]) {
-      super(address, protocols, options.origin ? { origin: options.origin } : {});
+      super(address, protocols, {
+        ...(options.origin ? { origin: options.origin } : {}),
+        ...(options.headers ? { headers: options.headers } : {}),
+      });
       this.on("message", (data: Buffer) => {
         const text = data.toString();
         if (text.includes('"method":"reconnect"')) notifications.push("reconnect");
@@ -38,7 +44,7 @@ export function makeClient(url: string, options: { origin?: string; wsUrl?: stri
       splitLink({
         condition: (op) => op.type === "subscription",
         true: wsLink({ client: wsClient }),
-        false: httpBatchLink({ url: `${url}/trpc` }),
+        false: httpBatchLink({ url: `${url}/trpc`, headers: options.headers }),
       }),
     ],
   });

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -31,12 +31,28 @@ export interface Nginx extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
+export interface NginxOptions {
+  /** Another config template with the same placeholders (default: the replicas' one). */
+  template?: string;
+  /** Files to write into nginx's prefix dir (`{{PREFIX}}`) first, by name. */
+  files?: Record<string, string>;
+}
+
 /** Runs nginx from the repo's replica config in front of `upstreams` (ports). */
-export async function startNginx(upstreams: number[], listenPort?: number): Promise<Nginx> {
+export async function startNginx(
+  upstreams: number[],
+  listenPort?: number,
+  options: NginxOptions = {},
+): Promise<Nginx> {
   if (!NGINX) throw new Error("nginx is not installed (scripts/ci-deps.sh installs it)");
   const prefix = await mkdtemp(join(tmpdir(), "launcher-nginx-"));
   const port = listenPort ?? (await freePort());
-  const conf = (await readFile(TEMPLATE, "utf8"))
+  for (const [name, text] of Object.entries(options.files ?? {})) {
+    // nginx's workers (nobody, when it runs as root) read these: the dir must let them in.
+    await chmod(prefix, 0o755);
+    await writeFile(join(prefix, name), text, { mode: 0o644 });
+  }
+  const conf = (await readFile(options.template ?? TEMPLATE, "utf8"))
     .replaceAll("{{PREFIX}}", prefix)
     .replaceAll("{{LB_PORT}}", String(port))
     .replaceAll(

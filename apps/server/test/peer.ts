@@ -105,7 +105,11 @@ export function upgrade(
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () =>
-        resolve({ open: false, status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }),
+        resolve({
+          open: false,
+          status: res.statusCode ?? 0,
+          text: Buffer.concat(chunks).toString(),
+        }),
       );
     });
     ws.once("error", reject);
