@@ -73,7 +73,7 @@ export function createOidcRoutes(options: OidcOptions) {
         undefined,
         options.clientSecret ? oidc.ClientSecretPost(options.clientSecret) : oidc.None(),
         // Plain http only to a provider on this machine (development and tests).
-        isLoopback(options.issuer.host) ? { execute: [oidc.allowInsecureRequests] } : {},
+        isLoopback(options.issuer.hostname) ? { execute: [oidc.allowInsecureRequests] } : {},
       )
       .catch((error: unknown) => {
         discovered = undefined;
