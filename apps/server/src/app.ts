@@ -150,9 +150,14 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
       }
       trpc(req, res);
     } else if (auth.oidcRoutes && path.startsWith("/auth/")) {
-      void auth.oidcRoutes(req, res, path).then((served) => {
-        if (!served) res.writeHead(404, SECURITY_HEADERS).end();
-      });
+      auth.oidcRoutes(req, res, path).then(
+        (served) => {
+          if (!served) res.writeHead(404, SECURITY_HEADERS).end();
+        },
+        () => {
+          if (!res.headersSent) res.writeHead(500, SECURITY_HEADERS).end();
+        },
+      );
     } else {
       staticFiles(req, res).catch(() => {
         if (!res.headersSent) res.writeHead(500).end();
@@ -179,7 +184,14 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
       logger.warn({ origin, path }, "websocket upgrade refused");
       return refuseUpgrade(socket, "403 Forbidden");
     }
-    const identity = await auth.identify(req);
+    const identity = await auth.identify(req).catch((error: unknown) => {
+      logger.error(
+        { err: error instanceof Error ? error.message : String(error) },
+        "identify failed",
+      );
+      return undefined;
+    });
+    if (!identity) return refuseUpgrade(socket, "500 Internal Server Error");
     if (identity.user === null) {
       return refuseUpgrade(socket, "401 Unauthorized", `${identity.refusal?.message ?? ""}\n`);
     }

@@ -21,14 +21,19 @@ async function meFrom(page: Page): Promise<{ data?: unknown; error?: WireError }
   return { data: reply.result?.data, error: reply.error };
 }
 
-async function signIn(page: Page, launcherUrl: string, login: string) {
+/** Goes through the provider's development pages: any login and password, then consent. */
+async function signIn(
+  page: Page,
+  launcherUrl: string,
+  login: string,
+  landing: string | RegExp = `${launcherUrl}/`,
+) {
   await page.goto(`${launcherUrl}/auth/login`);
-  // The provider's development pages: any login and password, then consent.
   await page.locator("input[name=login]").fill(login);
   await page.locator("input[name=password]").fill("any password");
   await page.getByRole("button", { name: "Sign-in" }).click();
   await page.getByRole("button", { name: "Continue" }).click();
-  await page.waitForURL(`${launcherUrl}/`);
+  await page.waitForURL(landing);
 }
 
 const sessionCookie = async (context: BrowserContext) =>
@@ -127,12 +132,16 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("OIDC sign-in in Chrom
       await page.locator("input[name=login]").waitFor();
 
       // Another user signs in; admins come from LAUNCHER_ADMINS.
-      await page.locator("input[name=login]").fill("root");
-      await page.locator("input[name=password]").fill("any password");
-      await page.getByRole("button", { name: "Sign-in" }).click();
-      await page.getByRole("button", { name: "Continue" }).click();
-      await page.waitForURL(`${launcherUrl}/`);
+      await signIn(page, launcherUrl, "root");
       expect((await meFrom(page)).data).toEqual({ user: emailOf("root"), admin: true });
+
+      // An email address the provider has not verified names no one.
+      const fresh = await browser.newContext();
+      await fresh.route(/^https:\/\//, (route) => route.abort());
+      const unverified = await fresh.newPage();
+      await signIn(unverified, launcherUrl, "unverified-root", /\/auth\/callback\?/);
+      await unverified.getByText("has not verified this email address").waitFor();
+      expect(await sessionCookie(fresh)).toBeUndefined();
     } finally {
       await browser.close();
     }

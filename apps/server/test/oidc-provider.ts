@@ -44,7 +44,8 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<T
     claims: { openid: ["sub"], email: ["email", "email_verified"] },
     findAccount: (_ctx, sub) => ({
       accountId: sub,
-      claims: () => ({ sub, email: emailOf(sub), email_verified: true }),
+      // A login starting with `unverified` has an address the provider has not checked.
+      claims: () => ({ sub, email: emailOf(sub), email_verified: !sub.startsWith("unverified") }),
     }),
     cookies: { keys: [randomBytes(32).toString("base64url")] },
     // Stated, so the provider does not print a notice for each default it falls back on.

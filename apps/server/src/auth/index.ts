@@ -56,5 +56,7 @@ export function createAuth(env: Env, keyring: Keyring, logger: LauncherLogger) {
     clientAddress: (req: IncomingMessage) =>
       clientAddressOf(req.socket.remoteAddress, req.headers["x-forwarded-for"], trusted),
     oidcRoutes,
+    /** `LAUNCHER_TRUSTED_PROXIES` (and the loopback range with `LAUNCHER_TRUST_PROXY=1`). */
+    trusted,
   };
 }

@@ -111,13 +111,18 @@ export function createOidcRoutes(options: OidcOptions) {
   ) => {
     const claims = tokens.claims();
     if (!claims) throw new Error("the identity provider sent no ID token");
-    let value = claims[options.userClaim];
-    if (value === undefined && options.userClaim !== "sub") {
+    let source: Record<string, unknown> = claims;
+    if (claims[options.userClaim] === undefined && options.userClaim !== "sub") {
       // Providers may keep claims such as `email` out of the ID token, for userinfo.
-      const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
-      value = info[options.userClaim];
+      source = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
     }
-    return typeof value === "string" && value !== "" ? value : claims.sub;
+    const value = source[options.userClaim];
+    if (typeof value !== "string" || value === "") return { user: claims.sub };
+    // An address the provider says it has not verified could be anyone's (an admin's).
+    if (options.userClaim === "email" && source.email_verified === false) {
+      return { refused: "the identity provider has not verified this email address" };
+    }
+    return { user: value };
   };
 
   const callback = async (req: IncomingMessage, res: ServerResponse) => {
@@ -140,14 +145,14 @@ export function createOidcRoutes(options: OidcOptions) {
       );
     }
     const config = await configuration();
-    let user: string;
+    let found: { user: string } | { refused: string };
     try {
       const tokens = await oidc.authorizationCodeGrant(config, new URL(req.url ?? "/", publicUrl), {
         pkceCodeVerifier: pending.verifier,
         expectedState: pending.state,
         idTokenExpected: true,
       });
-      user = await userOf(config, tokens);
+      found = await userOf(config, tokens);
     } catch (error) {
       res.setHeader("set-cookie", clearLogin);
       if (error instanceof oidc.AuthorizationResponseError) {
@@ -163,6 +168,11 @@ export function createOidcRoutes(options: OidcOptions) {
         "The identity provider's answer could not be used. Try again.",
       );
     }
+    if ("refused" in found) {
+      res.setHeader("set-cookie", clearLogin);
+      return page(res, 403, "Sign-in refused", `Sign-in refused: ${found.refused}.`);
+    }
+    const { user } = found;
     if (userNameProblem(user)) {
       res.setHeader("set-cookie", clearLogin);
       return page(
