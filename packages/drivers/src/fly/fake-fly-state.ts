@@ -33,7 +33,11 @@ export interface FakeApp {
 export const hex = (bytes: number) => randomBytes(bytes).toString("hex");
 const iso = (t: number) => new Date(t).toISOString();
 
-export function createFakeFlyState(options: { stepMs: number; checkMs: number }) {
+export function createFakeFlyState(options: {
+  stepMs: number;
+  checkMs: number;
+  destroyMs: number;
+}) {
   const apps = new Map<string, FakeApp>();
   const timers = new Set<NodeJS.Timeout>();
   /** Called after every change made by a timer, so `wait` calls can look again. */
@@ -142,7 +146,7 @@ export function createFakeFlyState(options: { stepMs: number; checkMs: number })
     },
     destroyMachine(machine: FakeMachine): void {
       setState(machine, "destroying");
-      later(options.stepMs, () => setState(machine, "destroyed"));
+      later(options.destroyMs, () => setState(machine, "destroyed"));
     },
     /** Changes the machine's config (a metadata update): a new `updated_at`, no restart. */
     touch(machine: FakeMachine): void {

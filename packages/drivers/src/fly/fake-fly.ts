@@ -20,6 +20,8 @@ export interface FakeFlyOptions {
   checkMs?: number;
   /** `wait` never holds a request longer than this, whatever its timeout (to provoke 408). */
   waitCapMs?: number;
+  /** How long a destroyed machine stays `destroying` (it stops its processes). Default `stepMs`. */
+  destroyMs?: number;
 }
 
 export interface FakeRequest {
@@ -57,7 +59,12 @@ export interface FakeFly {
 export async function startFakeFly(options: FakeFlyOptions = {}): Promise<FakeFly> {
   const token = options.token ?? "fake-fly-token";
   const waitCapMs = options.waitCapMs ?? 60_000;
-  const state = createFakeFlyState({ stepMs: options.stepMs ?? 5, checkMs: options.checkMs ?? 10 });
+  const stepMs = options.stepMs ?? 5;
+  const state = createFakeFlyState({
+    stepMs,
+    checkMs: options.checkMs ?? 10,
+    destroyMs: options.destroyMs ?? stepMs,
+  });
   const { apps } = state;
   const requests: FakeRequest[] = [];
   const faults: Fault[] = [];

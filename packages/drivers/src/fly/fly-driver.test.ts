@@ -36,7 +36,7 @@ describe("fly driver (contract-tested against a fake Machines API)", () => {
   });
 
   it("launches to ready at https://<app>.fly.dev/ through created, starting and checking, versions only growing", async () => {
-    fake = await startFakeFly({ stepMs: 30, checkMs: 200, waitCapMs: 5 });
+    fake = await startFakeFly({ stepMs: 300, checkMs: 600, waitCapMs: 5 });
     const driver = driverFor(fake);
     const spec = newSpec();
     // Followed from before the launch, as the server does.

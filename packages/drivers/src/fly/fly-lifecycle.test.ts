@@ -90,7 +90,7 @@ describe("fly driver: owners, lists, lifetimes and tombstones", () => {
   });
 
   it("observers see destroying until the machine is gone, and destroyed only after", async () => {
-    fake = await startFakeFly({ stepMs: 150 });
+    fake = await startFakeFly({ destroyMs: 1000 });
     const driver = driverFor(fake);
     const spec = newSpec();
     await driver.ensure(spec, secretEnv(), AbortSignal.timeout(5000));
