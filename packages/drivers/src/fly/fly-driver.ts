@@ -88,12 +88,15 @@ export function createFlyDriver(options: FlyDriverOptions): Driver {
     connected ??= connect(options.retry ?? {});
     return connected;
   };
-  const tombstones = () =>
-    createTombstoneStore(
+  let store: ReturnType<typeof createTombstoneStore> | undefined;
+  const tombstones = () => {
+    store ??= createTombstoneStore(
       platform(),
       options.tombstoneApp ?? `${prefix}-tombstones-${options.org}`,
       options.org,
     );
+    return store;
+  };
 
   const appName = (id: string): string => {
     assertInstanceId(id);

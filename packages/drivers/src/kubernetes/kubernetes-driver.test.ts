@@ -329,6 +329,8 @@ describe("kubernetes availability", () => {
           reason: "no kubeconfig (KUBECONFIG, ~/.kube/config or an in-cluster service account)",
         });
         expect((await driver.availableFor(template)).available).toBe(false);
+        expect(await driver.list()).toEqual([]);
+        await driver.sweep();
       },
     );
   });

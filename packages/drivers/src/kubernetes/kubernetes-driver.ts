@@ -13,7 +13,7 @@ import { destroyInstance, ensureInstance } from "../lifecycle.ts";
 import { observeLoop } from "../observe-loop.ts";
 import { DEFAULT_RETRY, type RetryOptions } from "../retry.ts";
 import { createKubeApi } from "./kube-api.ts";
-import { probeCluster } from "./kube-config.ts";
+import { hasKubeConfig, probeCluster } from "./kube-config.ts";
 import { listKube, sweepKube } from "./kube-inventory.ts";
 import {
   ANNOTATIONS,
@@ -211,6 +211,7 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
     });
   }
 
+  const configured = () => options.kubeConfig !== undefined || hasKubeConfig();
   const available = cacheFor(10_000, () =>
     probeCluster({ api: kube, namespace, configured: options.kubeConfig !== undefined }),
   );
@@ -260,13 +261,16 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
     },
     observe,
     destroy,
-    list: () => listKube({ kube, namespace }),
-    sweep: () =>
-      sweepKube({
+    // Without any kubeconfig there is no cluster to ask (and no waiting out retries to learn it).
+    list: async () => (configured() ? listKube({ kube, namespace }) : []),
+    sweep: async () => {
+      if (!configured()) return;
+      await sweepKube({
         kube,
         namespace,
         tombstoneTtlSeconds: options.tombstoneTtlSeconds ?? 7 * 86_400,
         finishTeardown: deleteParent,
-      }),
+      });
+    },
   };
 }
