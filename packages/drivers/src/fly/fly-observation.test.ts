@@ -95,7 +95,7 @@ describe("fly observations from platform state", () => {
     expect(going.version).toBeGreaterThan(before.version);
     expect(gone).toMatchObject({ phase: "destroyed", version: VERSION.destroyed });
     expect(appGone).toMatchObject({ phase: "destroyed", version: VERSION.destroyed });
-    expect(gone.message).toBeUndefined();
+    expect(gone.message).toBe("Destroyed");
   });
 
   it("says so when an instance expired", () => {

@@ -79,7 +79,7 @@ export function describeFly(facts: FlyFacts): Observation {
         phase: "destroying",
         steps: steps("destroying"),
         logTail,
-        message: expired ? "The instance expired; stopping it" : "Stopping the instance",
+        message: expired ? "The instance expired: stopping it" : "Stopping the instance",
       };
     }
     return {
@@ -87,7 +87,7 @@ export function describeFly(facts: FlyFacts): Observation {
       phase: "destroyed",
       steps: steps("destroyed"),
       logTail,
-      ...(expired ? { message: "The instance expired and was destroyed" } : {}),
+      message: expired ? "The instance expired and was destroyed" : "Destroyed",
     };
   }
   if (!facts.appExists) {

@@ -91,7 +91,7 @@ describe("kubernetes observations from platform state", () => {
     expect(going).toMatchObject({ phase: "destroying", version: 131 });
     expect(podsLeft.phase).toBe("destroying");
     expect(gone).toMatchObject({ phase: "destroyed", version: VERSION.destroyed });
-    expect(gone.message).toBeUndefined();
+    expect(gone.message).toBe("Destroyed");
     expect(describeKube(facts({ tombstone: grave(130, "expired") })).message).toMatch(/expired/);
   });
 

@@ -74,7 +74,7 @@ export function describeKube(facts: KubeFacts): Observation {
         phase: "destroying",
         steps: steps("destroying"),
         logTail,
-        message: expired ? "The instance expired; stopping it" : "Stopping the instance",
+        message: expired ? "The instance expired: stopping it" : "Stopping the instance",
       };
     }
     return {
@@ -82,7 +82,7 @@ export function describeKube(facts: KubeFacts): Observation {
       phase: "destroyed",
       steps: steps("destroyed"),
       logTail,
-      ...(expired ? { message: "The instance expired and was destroyed" } : {}),
+      message: expired ? "The instance expired and was destroyed" : "Destroyed",
     };
   }
   if (!deployment && pods.length === 0) {
