@@ -1,13 +1,16 @@
-import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createFakeFlyState, type FakeApp, type FakeMachine, hex } from "./fake-fly-state.ts";
 
 /**
  * A fake of the Fly Machines API for contract tests: a real HTTP server on 127.0.0.1
- * implementing, as documented, only the endpoints the Fly driver uses. Machines change
- * state asynchronously (created → starting → started, then checks critical → passing),
- * `wait` answers 408 when its (capped) timeout runs out, app and machine names are
- * unique (409), and faults can be injected per request (429 with Retry-After, 5xx).
+ * implementing, as documented, only the endpoints the Fly driver uses — apps (create, show
+ * with its organization, delete with `force`, list by `org_slug` with `machine_count`), app
+ * secrets (names and dates only), IP assignments, machines (list with `include_deleted`,
+ * `region` and `metadata.{key}=value` filters; create; destroy; `wait`; metadata get, set and
+ * delete). Machines change state asynchronously (`fake-fly-state.ts`), `wait` answers 408
+ * when its (capped) timeout runs out, app names are global and machine names unique in an
+ * app (409), and faults can be injected per request (429 with Retry-After, 5xx).
  */
 export interface FakeFlyOptions {
   token?: string;
@@ -17,6 +20,8 @@ export interface FakeFlyOptions {
   checkMs?: number;
   /** `wait` never holds a request longer than this, whatever its timeout (to provoke 408). */
   waitCapMs?: number;
+  /** How long a destroyed machine stays `destroying` (it stops its processes). Default `stepMs`. */
+  destroyMs?: number;
 }
 
 export interface FakeRequest {
@@ -36,34 +41,13 @@ interface Fault {
   times: number;
 }
 
-interface Machine {
-  id: string;
-  name: string;
-  state: string;
-  region: string;
-  instance_id: string;
-  created_at: string;
-  updated_at: string;
-  config: Record<string, unknown> & { metadata?: Record<string, string> };
-  events: { id: string; type: string; status: string; source: string; timestamp: number }[];
-  checks: { name: string; status: string; output: string; updated_at: string }[];
-}
-
-interface App {
-  name: string;
-  org: string;
-  /** name → value; values never leave the fake over HTTP, as on Fly. */
-  secrets: Map<string, { value: string; created_at: string; updated_at: string }>;
-  secretsVersion: number;
-  ips: { ip: string; shared: boolean; region: string; created_at: string }[];
-  machines: Map<string, Machine>;
-}
+export type { FakeApp, FakeMachine };
 
 export interface FakeFly {
   url: string;
   token: string;
   requests: FakeRequest[];
-  apps: Map<string, App>;
+  apps: Map<string, FakeApp>;
   /** Answer the next `times` requests matching method and path with `status`. */
   fail(fault: Omit<Fault, "times"> & { times?: number }): void;
   clearFaults(): void;
@@ -74,51 +58,16 @@ export interface FakeFly {
 
 export async function startFakeFly(options: FakeFlyOptions = {}): Promise<FakeFly> {
   const token = options.token ?? "fake-fly-token";
-  const stepMs = options.stepMs ?? 5;
-  let checkMs = options.checkMs ?? 10;
   const waitCapMs = options.waitCapMs ?? 60_000;
-  const apps = new Map<string, App>();
+  const stepMs = options.stepMs ?? 5;
+  const state = createFakeFlyState({
+    stepMs,
+    checkMs: options.checkMs ?? 10,
+    destroyMs: options.destroyMs ?? stepMs,
+  });
+  const { apps } = state;
   const requests: FakeRequest[] = [];
   const faults: Fault[] = [];
-  const timers = new Set<NodeJS.Timeout>();
-  const waiters = new Set<() => void>();
-  let clock = 0;
-  /** Strictly increasing ms, like a platform clock that never repeats an event time. */
-  const now = () => {
-    clock = Math.max(clock + 1, Date.now());
-    return clock;
-  };
-  const iso = (t: number) => new Date(t).toISOString();
-  const later = (ms: number, fn: () => void) => {
-    if (!Number.isFinite(ms)) return;
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      fn();
-      for (const wake of waiters) wake();
-    }, ms);
-    timers.add(timer);
-  };
-
-  const setState = (machine: Machine, state: string) => {
-    const t = now();
-    machine.state = state;
-    machine.updated_at = iso(t);
-    machine.events.unshift({
-      id: hex(13),
-      type: state,
-      status: state,
-      source: "flyd",
-      timestamp: t,
-    });
-  };
-  const scheduleChecks = (machine: Machine) =>
-    later(checkMs, () => {
-      if (machine.state !== "started") return;
-      for (const check of machine.checks) {
-        check.status = "passing";
-        check.updated_at = iso(now());
-      }
-    });
 
   const server = createServer((req, res) => {
     let body = "";
@@ -155,26 +104,42 @@ export async function startFakeFly(options: FakeFlyOptions = {}): Promise<FakeFl
     const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
     const parts = url.pathname.split("/").filter(Boolean); // v1, apps, {app}, ...
     if (parts[0] !== "v1" || parts[1] !== "apps") return send(res, 404, { error: "not found" });
+    if (parts.length === 2 && method === "GET") {
+      const org = url.searchParams.get("org_slug");
+      if (!org) return send(res, 400, { error: "org_slug is required" });
+      const listed = [...apps.values()]
+        .filter((app) => app.org === org)
+        .map((app) => ({
+          id: app.id,
+          name: app.name,
+          machine_count: [...app.machines.values()].filter((m) => m.state !== "destroyed").length,
+          network: "default",
+        }));
+      return send(res, 200, { total_apps: listed.length, apps: listed });
+    }
     if (parts.length === 2 && method === "POST") {
       const name = String(body.app_name ?? body.name ?? "");
-      if (apps.has(name)) return send(res, 409, { error: `app ${name} already exists` });
-      apps.set(name, {
-        name,
-        org: String(body.org_slug),
-        secrets: new Map(),
-        secretsVersion: 0,
-        ips: [],
-        machines: new Map(),
-      });
-      return send(res, 201, { id: hex(8), created_at: now() });
+      if (apps.has(name)) return send(res, 422, { error: `Name "${name}" has already been taken` });
+      const app = state.createApp(name, String(body.org_slug));
+      return send(res, 201, { id: app.id, created_at: state.now() });
     }
     const app = apps.get(parts[2] ?? "");
     if (!app) return send(res, 404, { error: "app not found" });
     const rest = parts.slice(3);
 
-    if (rest.length === 0 && method === "GET")
-      return send(res, 200, { name: app.name, status: "deployed" });
+    if (rest.length === 0 && method === "GET") {
+      return send(res, 200, {
+        id: app.id,
+        name: app.name,
+        status: "deployed",
+        organization: { name: app.org, slug: app.org },
+      });
+    }
     if (rest.length === 0 && method === "DELETE") {
+      const live = [...app.machines.values()].some((m) => m.state === "started");
+      if (live && url.searchParams.get("force") !== "true") {
+        return send(res, 412, { error: "app has running machines; stop them or use force" });
+      }
       apps.delete(app.name);
       return send(res, 202, {});
     }
@@ -190,21 +155,10 @@ export async function startFakeFly(options: FakeFlyOptions = {}): Promise<FakeFl
         });
       }
       if (method === "POST") {
-        const values = (body.values ?? {}) as Record<string, string | null>;
-        for (const [name, value] of Object.entries(values)) {
-          const t = iso(now());
-          if (value === null) app.secrets.delete(name);
-          else
-            app.secrets.set(name, {
-              value,
-              created_at: app.secrets.get(name)?.created_at ?? t,
-              updated_at: t,
-            });
-        }
-        app.secretsVersion++;
+        const version = state.setSecrets(app, (body.values ?? {}) as Record<string, string | null>);
         return send(res, 200, {
           secrets: [...app.secrets.keys()].map((name) => ({ name })),
-          version: app.secretsVersion,
+          version,
         });
       }
     }
@@ -216,7 +170,7 @@ export async function startFakeFly(options: FakeFlyOptions = {}): Promise<FakeFl
           ip: v6 ? `2a09:8280:1::${app.ips.length + 1}` : `66.241.124.${app.ips.length + 1}`,
           shared: body.type === "shared_v4",
           region: "global",
-          created_at: iso(now()),
+          created_at: state.iso(state.now()),
         };
         app.ips.push(ip);
         return send(res, 200, ip);
@@ -225,10 +179,12 @@ export async function startFakeFly(options: FakeFlyOptions = {}): Promise<FakeFl
     if (rest[0] === "machines" && rest.length === 1) {
       if (method === "GET") {
         const includeDeleted = url.searchParams.get("include_deleted") === "true";
+        const region = url.searchParams.get("region");
         const filters = [...url.searchParams].filter(([k]) => k.startsWith("metadata."));
         const list = [...app.machines.values()].filter(
           (m) =>
             (includeDeleted || m.state !== "destroyed") &&
+            (!region || m.region === region) &&
             filters.every(([k, v]) => m.config.metadata?.[k.slice("metadata.".length)] === v),
         );
         return send(res, 200, list);
@@ -239,77 +195,72 @@ export async function startFakeFly(options: FakeFlyOptions = {}): Promise<FakeFl
           (m) => m.name === name && m.state !== "destroyed",
         );
         if (clash) return send(res, 409, { error: `machine name ${name} already in use` });
-        const t = now();
-        const machine: Machine = {
-          id: hex(7),
-          name,
-          state: "created",
-          region: String(body.region ?? "fra"),
-          instance_id: hex(13),
-          created_at: iso(t),
-          updated_at: iso(t),
-          config: body.config as Machine["config"],
-          events: [
-            { id: hex(13), type: "launch", status: "created", source: "user", timestamp: t },
-          ],
-          checks: [],
-        };
-        const services = (machine.config.services ?? []) as { checks?: unknown[] }[];
-        machine.checks = services.flatMap((s, i) =>
-          (s.checks ?? []).map((_, j) => ({
-            name: `servicecheck-${String(i).padStart(2, "0")}-http-${j}`,
-            status: "critical",
-            output: "connection refused",
-            updated_at: iso(t),
-          })),
-        );
-        app.machines.set(machine.id, machine);
-        later(stepMs, () => {
-          setState(machine, "starting");
-          later(stepMs, () => {
-            if (machine.state !== "starting") return;
-            setState(machine, "started");
-            scheduleChecks(machine);
-          });
-        });
-        return send(res, 200, machine);
+        return send(res, 200, state.createMachine(app, body));
       }
     }
     const machine = app.machines.get(rest[1] ?? "");
     if (rest[0] === "machines" && !machine) return send(res, 404, { error: "machine not found" });
-    if (machine && rest.length === 2 && method === "GET") return send(res, 200, machine);
-    if (machine && rest.length === 2 && method === "DELETE") {
+    if (machine) return handleMachine(res, url, method, body, machine, rest.slice(2));
+    return send(res, 404, { error: `no route ${method} ${url.pathname}` });
+  }
+
+  async function handleMachine(
+    res: ServerResponse,
+    url: URL,
+    method: string,
+    body: Record<string, unknown>,
+    machine: FakeMachine,
+    rest: string[],
+  ): Promise<void> {
+    if (rest.length === 0 && method === "GET") return send(res, 200, machine);
+    if (rest.length === 0 && method === "DELETE") {
       if (machine.state === "destroyed") return send(res, 404, { error: "machine not found" });
       if (machine.state === "started" && url.searchParams.get("force") !== "true") {
         return send(res, 412, {
           error: "failed_precondition: machine still active, refusing to destroy",
         });
       }
-      setState(machine, "destroying");
-      later(stepMs, () => setState(machine, "destroyed"));
+      state.destroyMachine(machine);
       return send(res, 200, { ok: true });
     }
-    if (machine && rest[2] === "wait" && method === "GET") {
-      const state = url.searchParams.get("state") ?? "started";
+    if (rest[0] === "metadata") {
+      machine.config.metadata ??= {};
+      const key = rest[1];
+      if (!key && method === "GET") return send(res, 200, machine.config.metadata);
+      if (key && method === "POST") {
+        if (typeof body.value !== "string") return send(res, 400, { error: "value is required" });
+        machine.config.metadata[key] = body.value;
+        state.touch(machine);
+        return send(res, 204, undefined);
+      }
+      if (key && method === "DELETE") {
+        delete machine.config.metadata[key];
+        state.touch(machine);
+        return send(res, 204, undefined);
+      }
+    }
+    if (rest[0] === "wait" && method === "GET") {
+      const wanted = url.searchParams.get("state") ?? "started";
       const timeoutMs = Math.min(Number(url.searchParams.get("timeout") ?? "60") * 1000, waitCapMs);
       const reached = await new Promise<boolean>((resolve) => {
-        if (machine.state === state) return resolve(true);
+        if (machine.state === wanted) return resolve(true);
         const wake = () => {
-          if (machine.state === state) done(true);
+          if (machine.state === wanted) done(true);
         };
         const timer = setTimeout(() => done(false), timeoutMs);
         const done = (ok: boolean) => {
           clearTimeout(timer);
-          waiters.delete(wake);
+          state.waiters.delete(wake);
           resolve(ok);
         };
-        waiters.add(wake);
+        state.waiters.add(wake);
       });
-      if (!reached)
+      if (!reached) {
         return send(res, 408, {
-          error: "deadline_exceeded: timeout waiting for machine to be started",
+          error: `deadline_exceeded: timeout waiting for machine to be ${wanted}`,
         });
-      return send(res, 200, { ok: true, state, version: machine.instance_id });
+      }
+      return send(res, 200, { ok: true, state: wanted, version: machine.instance_id });
     }
     return send(res, 404, { error: `no route ${method} ${url.pathname}` });
   }
@@ -327,15 +278,9 @@ export async function startFakeFly(options: FakeFlyOptions = {}): Promise<FakeFl
     clearFaults() {
       faults.length = 0;
     },
-    passChecks() {
-      checkMs = 0;
-      for (const app of apps.values()) {
-        for (const machine of app.machines.values()) scheduleChecks(machine);
-      }
-    },
+    passChecks: () => state.passChecks(),
     async close() {
-      for (const timer of timers) clearTimeout(timer);
-      for (const wake of waiters) wake();
+      state.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
@@ -348,8 +293,11 @@ function send(
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
+  if (body === undefined) {
+    res.writeHead(status, headers);
+    res.end();
+    return;
+  }
   res.writeHead(status, { "content-type": "application/json", ...headers });
   res.end(JSON.stringify(body));
 }
-
-const hex = (bytes: number) => randomBytes(bytes).toString("hex");

@@ -1,41 +1,18 @@
-import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { DriverError, type InstanceSpec } from "../driver.ts";
+import { DriverError } from "../driver.ts";
 import { followToEnd } from "../follow-to-end.ts";
-import { type Template, TemplateSchema } from "../template.ts";
+import { TemplateSchema } from "../template.ts";
 import { type FakeFly, startFakeFly } from "./fake-fly.ts";
-import { createFlyDriver, FLY_TOMBSTONE_SECRET } from "./fly-driver.ts";
-
-const template: Template = TemplateSchema.parse({
-  id: "livebook",
-  name: "Livebook",
-  description: "test",
-  secrets: [
-    { name: "password", env: "LIVEBOOK_PASSWORD", length: 24 },
-    { name: "cookie", env: "LIVEBOOK_COOKIE", length: 32, credential: false },
-  ],
-  drivers: {
-    fly: {
-      image: "ghcr.io/livebook-dev/livebook:latest",
-      port: 8080,
-      env: { LIVEBOOK_PORT: "8080" },
-      healthPath: "/public/health",
-      guest: { cpus: 1, memoryMb: 1024 },
-    },
-  },
-});
-
-const secretEnv = () => ({
-  LIVEBOOK_PASSWORD: `pw-${randomBytes(12).toString("hex")}`,
-  LIVEBOOK_COOKIE: `ck-${randomBytes(12).toString("hex")}`,
-});
-const newSpec = (t: Template = template): InstanceSpec => ({
-  id: randomBytes(16).toString("hex"),
-  template: t,
-  createdAt: Date.now(),
-  owner: "local",
-  expiresAt: Date.now() + 3_600_000,
-});
+import { createFlyDriver } from "./fly-driver.ts";
+import {
+  driverFor,
+  machinePosts,
+  newSpec,
+  secretEnv,
+  TOMBSTONE_APP,
+  template,
+} from "./fly-fixtures.ts";
+import { tombstoneSecretName } from "./fly-tombstones.ts";
 
 let fake: FakeFly | undefined;
 afterEach(async () => {
@@ -43,22 +20,7 @@ afterEach(async () => {
   fake = undefined;
 });
 
-const driverFor = (f: FakeFly, overrides: Partial<Parameters<typeof createFlyDriver>[0]> = {}) =>
-  createFlyDriver({
-    token: f.token,
-    org: "personal",
-    region: "fra",
-    apiUrl: f.url,
-    retry: { retries: 4, baseDelayMs: 1, maxDelayMs: 200 },
-    pollIntervalMs: 5,
-    waitTimeoutSeconds: 60,
-    ...overrides,
-  });
-
 const follow = followToEnd;
-
-const machinePosts = (f: FakeFly) =>
-  f.requests.filter((r) => r.method === "POST" && /\/machines$/.test(r.url));
 
 describe("fly driver (contract-tested against a fake Machines API)", () => {
   it("is unavailable without a token, and names why", async () => {
@@ -74,7 +36,7 @@ describe("fly driver (contract-tested against a fake Machines API)", () => {
   });
 
   it("launches to ready at https://<app>.fly.dev/ through created, starting and checking, versions only growing", async () => {
-    fake = await startFakeFly({ stepMs: 30, checkMs: 200, waitCapMs: 5 });
+    fake = await startFakeFly({ stepMs: 300, checkMs: 600, waitCapMs: 5 });
     const driver = driverFor(fake);
     const spec = newSpec();
     // Followed from before the launch, as the server does.
@@ -119,6 +81,7 @@ describe("fly driver (contract-tested against a fake Machines API)", () => {
     const env = secretEnv();
     await driver.ensure(spec, env, AbortSignal.timeout(5000));
     await follow(driver, spec.id);
+    const [machine] = [...fake.apps.get(`launcher-${spec.id}`)!.machines.values()];
     await driver.destroy(spec.id);
     const values = Object.values(env);
     for (const request of fake.requests) {
@@ -130,8 +93,12 @@ describe("fly driver (contract-tested against a fake Machines API)", () => {
       (r) => r.method === "POST" && r.url.endsWith("/secrets") && r.body.includes(values[0]!),
     );
     expect(JSON.parse(secretsPost!.body)).toEqual({ values: env });
-    const [machine] = [...fake.apps.get(`launcher-${spec.id}`)!.machines.values()];
     expect(machine!.config.env).toEqual({ LIVEBOOK_PORT: "8080" });
+    // Nothing the instance had outlives it: its app (and with it the secrets) is gone.
+    expect(fake.apps.has(`launcher-${spec.id}`)).toBe(false);
+    for (const app of fake.apps.values()) {
+      for (const { value } of app.secrets.values()) expect(values).not.toContain(value);
+    }
   });
 
   it("refuses clearly on 401 without naming the token", async () => {
@@ -212,7 +179,7 @@ describe("fly driver (contract-tested against a fake Machines API)", () => {
     expect(two.phase).toBe("ready");
   });
 
-  it("destroy force-deletes the machine, drops the secrets, leaves a tombstone; follow ends destroyed and ensure never recreates", async () => {
+  it("destroy force-deletes the machine, deletes the app, leaves a tombstone; follow ends destroyed and ensure never recreates", async () => {
     fake = await startFakeFly();
     const driver = driverFor(fake);
     const spec = newSpec();
@@ -224,8 +191,9 @@ describe("fly driver (contract-tested against a fake Machines API)", () => {
     const deletes = fake.requests.filter((r) => r.method === "DELETE");
     expect(deletes.length).toBeGreaterThan(0);
     expect(deletes.every((r) => r.url.includes("force=true"))).toBe(true);
-    const app = fake.apps.get(`launcher-${spec.id}`)!;
-    expect([...app.secrets.keys()]).toEqual([FLY_TOMBSTONE_SECRET]);
+    expect(fake.apps.has(`launcher-${spec.id}`)).toBe(false);
+    const graves = fake.apps.get(TOMBSTONE_APP)!;
+    expect([...graves.secrets.keys()]).toEqual([tombstoneSecretName(spec.id, "destroyed")]);
 
     const end = (await follow(driver, spec.id)).at(-1)!;
     expect(end.phase).toBe("destroyed");
@@ -233,10 +201,7 @@ describe("fly driver (contract-tested against a fake Machines API)", () => {
     const posts = machinePosts(fake).length;
     await driverFor(fake).ensure(spec, env, AbortSignal.timeout(5000));
     expect(machinePosts(fake).length).toBe(posts);
-    // Even once Fly forgets the destroyed machine, the tombstone secret keeps it destroyed.
-    app.machines.clear();
-    await driverFor(fake).ensure(spec, env, AbortSignal.timeout(5000));
-    expect(machinePosts(fake).length).toBe(posts);
+    expect(fake.apps.has(`launcher-${spec.id}`)).toBe(false);
     expect((await follow(driver, spec.id)).at(-1)!.phase).toBe("destroyed");
   });
 
@@ -250,6 +215,17 @@ describe("fly driver (contract-tested against a fake Machines API)", () => {
     expect((await follow(driver, spec.id)).at(-1)!.phase).toBe("destroyed");
   });
 
+  it("destroying a merely prepared ticket creates no Fly app for it: many such tombstones share one app", async () => {
+    fake = await startFakeFly();
+    const driver = driverFor(fake);
+    const ids = [newSpec().id, newSpec().id, newSpec().id];
+    for (const id of ids) await driver.destroy(id);
+    expect([...fake.apps.keys()]).toEqual([TOMBSTONE_APP]);
+    const appPosts = fake.requests.filter((r) => r.method === "POST" && r.url === "/v1/apps");
+    expect(appPosts).toHaveLength(1);
+    for (const id of ids) expect((await follow(driver, id)).at(-1)!.phase).toBe("destroyed");
+  });
+
   it("fails a launch whose health check never passes within the template timeout", async () => {
     fake = await startFakeFly({ checkMs: Number.POSITIVE_INFINITY });
     const driver = driverFor(fake);
@@ -258,10 +234,18 @@ describe("fly driver (contract-tested against a fake Machines API)", () => {
       drivers: { fly: { ...template.drivers.fly, timeout: 1 } },
     });
     const spec = newSpec(slow);
-    await driver.ensure(spec, secretEnv(), AbortSignal.timeout(5000));
+    const error = await driver.ensure(spec, secretEnv(), AbortSignal.timeout(5000)).catch((e) => e);
+    expect(error).toBeInstanceOf(DriverError);
+    expect(error.message).toMatch(/health check within 1 s/);
     const end = (await follow(driver, spec.id)).at(-1)!;
     expect(end.phase).toBe("failed");
     expect(end.error).toMatch(/health check within 1 s/);
     expect(end.steps.find((s) => s.key === "check")?.state).toBe("failed");
+    // The launch session records why; every process then reads the same end, even once the
+    // checks pass late.
+    await driver.recordFailure(spec.id, error.message);
+    fake.passChecks();
+    const other = (await follow(driverFor(fake), spec.id)).at(-1)!;
+    expect(other).toMatchObject({ phase: "failed", error: error.message });
   });
 });

@@ -1,1 +1,2 @@
-export { createFlyDriver, FLY_TOMBSTONE_SECRET, type FlyDriverOptions } from "./fly-driver.ts";
+export { createFlyDriver, FLY_FAILED_SECRET, type FlyDriverOptions } from "./fly-driver.ts";
+export { tombstoneSecretName } from "./fly-tombstones.ts";

@@ -2,22 +2,29 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
+import { type LabelMatcher, parseLabelSelector, SelectorError } from "./fake-kube-selectors.ts";
+import { createFakeKubeStore, type Obj, type WatchEvent } from "./fake-kube-store.ts";
 
 /**
  * A fake Kubernetes API server for contract tests: a real HTTP server on 127.0.0.1 that
- * implements, as documented, only what the Kubernetes driver uses — create/read of
- * ConfigMaps, Secrets, Services, Ingresses and Deployments (409 AlreadyExists, 409 Conflict
- * on a stale resourceVersion), pod list and watch (resumable from a resourceVersion, 410
- * Gone once it is compacted away), and delete with Foreground propagation through
- * ownerReferences. One counter stands for etcd's revision. A "deployment controller"
- * creates the pod and walks it through ContainerCreating → running → ready.
+ * implements, as documented, only what the Kubernetes driver uses — create, read, replace,
+ * list and delete of ConfigMaps, Secrets, Services, Pods, Ingresses and Deployments (409
+ * AlreadyExists, 409 Conflict on a stale resourceVersion), lists and watches filtered by
+ * label selectors (`fake-kube-selectors.ts`), watches that start with the current objects
+ * when no resourceVersion is given, resume from one, and answer 410 Gone once it is
+ * compacted away, and delete with Foreground propagation through ownerReferences. The
+ * objects and controllers are in `fake-kube-store.ts`.
  */
 export interface FakeKubeOptions {
   token?: string;
   /** Delay of each pod status change. */
   stepMs?: number;
+  /** How long a deleted pod stays terminating (its grace period). Default `stepMs`. */
+  terminationMs?: number;
   /** Pods never pass their readiness probe. */
   neverReady?: boolean;
+  /** Images that run as root: a pod that must run as non-root cannot start them. */
+  rootImages?: readonly string[];
 }
 
 export interface FakeKubeRequest {
@@ -27,21 +34,6 @@ export interface FakeKubeRequest {
   status?: number;
 }
 
-type Obj = Record<string, unknown> & {
-  metadata: {
-    name: string;
-    namespace?: string;
-    uid: string;
-    resourceVersion: string;
-    creationTimestamp: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    ownerReferences?: { uid: string }[];
-    deletionTimestamp?: string;
-    finalizers?: string[];
-  };
-};
-
 interface Fault {
   method: string;
   path: RegExp;
@@ -49,6 +41,8 @@ interface Fault {
   headers?: Record<string, string>;
   times: number;
 }
+
+export type { Obj };
 
 export interface FakeKube {
   url: string;
@@ -59,19 +53,19 @@ export interface FakeKube {
   kubeConfig(namespace: string, token?: string): KubeConfig;
   fail(fault: Omit<Fault, "times"> & { times?: number }): void;
   clearFaults(): void;
-  /** Forget pod events up to now, as etcd compaction does: older watches get 410 Gone. */
+  /** Forget events up to now, as etcd compaction does: older watches get 410 Gone. */
   compact(): void;
-  /** How many pod watches were answered with 410 Gone. */
+  /** How many watches were answered with 410 Gone. */
   goneCount(): number;
   /** The kubelet reports the readiness probe of the instance's pod passing or failing. */
   setPodReady(instanceId: string, ready: boolean): void;
   close(): Promise<void>;
 }
 
-const ROUTES: [RegExp, string][] = [
-  [/^\/api\/v1\/namespaces\/([^/]+)\/(configmaps|secrets|services|pods)(?:\/([^/]+))?$/, "core"],
-  [/^\/apis\/apps\/v1\/namespaces\/([^/]+)\/(deployments)(?:\/([^/]+))?$/, "apps"],
-  [/^\/apis\/networking\.k8s\.io\/v1\/namespaces\/([^/]+)\/(ingresses)(?:\/([^/]+))?$/, "net"],
+const ROUTES: RegExp[] = [
+  /^\/api\/v1\/namespaces\/([^/]+)\/(configmaps|secrets|services|pods)(?:\/([^/]+))?$/,
+  /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/(deployments)(?:\/([^/]+))?$/,
+  /^\/apis\/networking\.k8s\.io\/v1\/namespaces\/([^/]+)\/(ingresses)(?:\/([^/]+))?$/,
 ];
 const KINDS: Record<string, [string, string]> = {
   configmaps: ["v1", "ConfigMap"],
@@ -84,142 +78,16 @@ const KINDS: Record<string, [string, string]> = {
 
 export async function startFakeKube(options: FakeKubeOptions = {}): Promise<FakeKube> {
   const token = options.token ?? "fake-kube-token";
-  const stepMs = options.stepMs ?? 5;
-  const objects = new Map<string, Obj>();
+  const store = createFakeKubeStore({
+    stepMs: options.stepMs ?? 5,
+    terminationMs: options.terminationMs ?? options.stepMs ?? 5,
+    neverReady: options.neverReady,
+    rootImages: options.rootImages,
+  });
+  const { objects } = store;
   const requests: FakeKubeRequest[] = [];
   const faults: Fault[] = [];
-  const timers = new Set<NodeJS.Timeout>();
-  /** Pod events, in revision order, for watches to replay. */
-  const podEvents: { type: string; object: Obj; rv: number }[] = [];
-  const watchers = new Set<(event: { type: string; object: Obj; rv: number }) => void>();
-  let revision = 100;
-  let compactedTo = 0;
   let gone = 0;
-
-  const later = (ms: number, fn: () => void) => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      fn();
-    }, ms);
-    timers.add(timer);
-  };
-  const bump = (obj: Obj) => {
-    revision++;
-    obj.metadata.resourceVersion = String(revision);
-    return revision;
-  };
-  const podEvent = (type: string, pod: Obj) => {
-    const event = { type, object: structuredClone(pod), rv: Number(pod.metadata.resourceVersion) };
-    podEvents.push(event);
-    for (const watcher of watchers) watcher(event);
-  };
-  const put = (resource: string, obj: Obj, type: "ADDED" | "MODIFIED") => {
-    bump(obj);
-    objects.set(`${resource}/${obj.metadata.name}`, obj);
-    if (resource === "pods") podEvent(type, obj);
-  };
-  const remove = (resource: string, obj: Obj) => {
-    objects.delete(`${resource}/${obj.metadata.name}`);
-    bump(obj);
-    if (resource === "pods") podEvent("DELETED", obj);
-  };
-
-  /** The deployment controller: one pod per deployment with replicas ≥ 1, walked to ready. */
-  const reconcile = (deployment: Obj) => {
-    const spec = deployment.spec as {
-      replicas?: number;
-      template: { metadata: { labels: Record<string, string> }; spec: unknown };
-    };
-    if ((spec.replicas ?? 1) < 1 || deployment.metadata.deletionTimestamp) return;
-    const podName = `${deployment.metadata.name}-7d4b9c-x2k8p`;
-    if (objects.has(`pods/${podName}`)) return;
-    const now = new Date().toISOString();
-    const pod: Obj = {
-      apiVersion: "v1",
-      kind: "Pod",
-      metadata: {
-        name: podName,
-        namespace: deployment.metadata.namespace,
-        uid: randomUUID(),
-        resourceVersion: "0",
-        creationTimestamp: now,
-        labels: { ...spec.template.metadata.labels },
-        ownerReferences: [{ uid: deployment.metadata.uid }],
-      },
-      spec: spec.template.spec,
-      status: {
-        phase: "Pending",
-        conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable" }],
-      },
-    };
-    put("pods", pod, "ADDED");
-    const steps: ((status: Record<string, unknown>) => void)[] = [
-      (s) => {
-        s.conditions = [{ type: "PodScheduled", status: "True" }];
-        s.containerStatuses = [
-          {
-            name: "app",
-            ready: false,
-            started: false,
-            restartCount: 0,
-            image: "",
-            imageID: "",
-            state: { waiting: { reason: "ContainerCreating" } },
-          },
-        ];
-      },
-      (s) => {
-        s.phase = "Running";
-        s.containerStatuses = [
-          {
-            name: "app",
-            ready: false,
-            started: false,
-            restartCount: 0,
-            image: "",
-            imageID: "",
-            state: { running: { startedAt: new Date().toISOString() } },
-          },
-        ];
-      },
-      (s) => {
-        (s.containerStatuses as Record<string, unknown>[])[0]!.started = true;
-      },
-      (s) => {
-        if (options.neverReady) return;
-        (s.containerStatuses as Record<string, unknown>[])[0]!.ready = true;
-        s.conditions = [
-          { type: "PodScheduled", status: "True" },
-          { type: "Ready", status: "True" },
-        ];
-      },
-    ];
-    const advance = (index: number) =>
-      later(stepMs, () => {
-        const current = objects.get(`pods/${podName}`);
-        if (!current || current.metadata.deletionTimestamp || index >= steps.length) return;
-        if (index === steps.length - 1 && options.neverReady) return;
-        steps[index]!(current.status as Record<string, unknown>);
-        put("pods", current, "MODIFIED");
-        advance(index + 1);
-      });
-    advance(0);
-  };
-
-  /** Foreground deletion: dependents first (by ownerReferences), then the owner. */
-  const deleteWithDependents = (resource: string, owner: Obj) => {
-    owner.metadata.deletionTimestamp = new Date().toISOString();
-    owner.metadata.finalizers = ["foregroundDeletion"];
-    put(resource, owner, "MODIFIED");
-    later(stepMs, () => {
-      for (const [key, obj] of [...objects]) {
-        if (obj.metadata.ownerReferences?.some((o) => o.uid === owner.metadata.uid)) {
-          remove(key.split("/")[0]!, obj);
-        }
-      }
-      remove(resource, owner);
-    });
-  };
 
   const server = createServer((req, res) => {
     let body = "";
@@ -235,7 +103,8 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       try {
         handle(req, res, body);
       } catch (error) {
-        status(res, 500, "InternalError", String(error));
+        if (error instanceof SelectorError) status(res, 400, "BadRequest", error.message);
+        else status(res, 500, "InternalError", String(error));
       }
     });
   });
@@ -243,8 +112,9 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   function handle(req: IncomingMessage, res: ServerResponse, raw: string) {
     const url = new URL(req.url ?? "/", "http://fake");
     const method = req.method ?? "GET";
-    if (req.headers.authorization !== `Bearer ${token}`)
+    if (req.headers.authorization !== `Bearer ${token}`) {
       return status(res, 401, "Unauthorized", "Unauthorized");
+    }
     const fault = faults.find((f) => f.method === method && f.path.test(url.pathname));
     if (fault) {
       if (--fault.times <= 0) faults.splice(faults.indexOf(fault), 1);
@@ -252,34 +122,25 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     }
     if (url.pathname === "/version" && method === "GET") {
       // The API server's version, as `kubectl version` reads it.
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ major: "1", minor: "31", gitVersion: "v1.31.0-fake" }));
-      return;
+      return json(res, 200, { major: "1", minor: "31", gitVersion: "v1.31.0-fake" });
     }
-    const route = ROUTES.map(([re]) => re.exec(url.pathname)).find(Boolean);
+    const route = ROUTES.map((re) => re.exec(url.pathname)).find(Boolean);
     if (!route) return status(res, 404, "NotFound", `no route ${url.pathname}`);
-    const [, namespace, resource, name] = route as unknown as [
-      string,
-      string,
-      string,
-      string | undefined,
-    ];
+    const [, namespace, resource, name] = route as unknown as [string, string, string, string?];
     const key = `${resource}/${name}`;
     const existing = name ? objects.get(key) : undefined;
     const [apiVersion, kind] = KINDS[resource]!;
 
     if (!name && method === "GET") {
-      const selector = parseSelector(url.searchParams.get("labelSelector"));
-      const matches = (o: Obj) =>
-        Object.entries(selector).every(([k, v]) => o.metadata.labels?.[k] === v);
-      if (url.searchParams.get("watch") === "true") return watch(res, url, matches);
+      const matches = parseLabelSelector(url.searchParams.get("labelSelector"));
+      if (url.searchParams.get("watch") === "true") return watch(res, url, resource, matches);
       const items = [...objects]
-        .filter(([k, o]) => k.startsWith(`${resource}/`) && matches(o))
+        .filter(([k, o]) => k.startsWith(`${resource}/`) && matches(o.metadata.labels))
         .map(([, o]) => o);
       return json(res, 200, {
         apiVersion,
         kind: `${kind}List`,
-        metadata: { resourceVersion: String(revision) },
+        metadata: { resourceVersion: String(store.revision()) },
         items,
       });
     }
@@ -310,8 +171,8 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
         );
         delete obj.stringData;
       }
-      put(resource, obj, "ADDED");
-      if (resource === "deployments") reconcile(obj);
+      store.put(resource, obj, "ADDED");
+      if (resource === "deployments") store.reconcile(obj);
       return json(res, 201, obj);
     }
     if (!existing) return status(res, 404, "NotFound", `${resource} "${name}" not found`);
@@ -333,29 +194,28 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       };
       obj.apiVersion = apiVersion;
       obj.kind = kind;
-      put(resource, obj, "MODIFIED");
-      if (resource === "deployments") reconcile(obj);
+      store.put(resource, obj, "MODIFIED");
+      if (resource === "deployments") store.reconcile(obj);
       return json(res, 200, obj);
     }
     if (method === "DELETE") {
       if (existing.metadata.deletionTimestamp) return json(res, 200, existing);
-      const policy = url.searchParams.get("propagationPolicy");
-      if (policy === "Foreground") {
-        deleteWithDependents(resource, existing);
+      if (url.searchParams.get("propagationPolicy") === "Foreground") {
+        store.deleteWithDependents(resource, existing);
         return json(res, 200, existing);
       }
-      remove(resource, existing);
+      store.remove(resource, existing);
       return json(res, 200, { apiVersion: "v1", kind: "Status", status: "Success" });
     }
     return status(res, 405, "MethodNotAllowed", method);
   }
 
-  function watch(res: ServerResponse, url: URL, matches: (o: Obj) => boolean) {
-    const from = Number(url.searchParams.get("resourceVersion") ?? revision);
+  function watch(res: ServerResponse, url: URL, resource: string, matches: LabelMatcher) {
+    const given = url.searchParams.get("resourceVersion");
     res.writeHead(200, { "content-type": "application/json" });
     const write = (event: { type: string; object: unknown }) =>
       res.write(`${JSON.stringify(event)}\n`);
-    if (from < compactedTo) {
+    if (given && Number(given) < store.compactedTo()) {
       gone++;
       write({
         type: "ERROR",
@@ -365,23 +225,37 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
           status: "Failure",
           reason: "Expired",
           code: 410,
-          message: `too old resource version: ${from} (${compactedTo})`,
+          message: `too old resource version: ${given} (${store.compactedTo()})`,
         },
       });
       res.end();
       return;
     }
-    const send = (event: { type: string; object: Obj; rv: number }) => {
-      if (event.rv > from && matches(event.object))
+    const send = (event: WatchEvent, from: number) => {
+      if (event.resource === resource && event.rv > from && matches(event.object.metadata.labels)) {
         write({ type: event.type, object: event.object });
+      }
     };
-    for (const event of podEvents) send(event);
-    watchers.add(send);
+    let from: number;
+    if (given) {
+      from = Number(given);
+      for (const event of store.history) send(event, from);
+    } else {
+      // No version: the current objects as ADDED events, then every change after them.
+      from = store.revision();
+      for (const [k, obj] of objects) {
+        if (k.startsWith(`${resource}/`) && matches(obj.metadata.labels)) {
+          write({ type: "ADDED", object: obj });
+        }
+      }
+    }
+    const watcher = (event: WatchEvent) => send(event, from);
+    store.watchers.add(watcher);
     const seconds = Number(url.searchParams.get("timeoutSeconds") ?? "1800");
     const timer = setTimeout(() => res.end(), seconds * 1000);
     res.on("close", () => {
       clearTimeout(timer);
-      watchers.delete(send);
+      store.watchers.delete(watcher);
     });
   }
 
@@ -410,37 +284,31 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       faults.length = 0;
     },
     compact() {
-      revision += 10; // the rest of the cluster kept writing meanwhile
-      compactedTo = revision;
-      podEvents.length = 0;
+      store.compact();
       // Open watches are cut, as when an API server restarts; they resume from a now-stale version.
       server.closeAllConnections();
     },
     goneCount: () => gone,
     setPodReady(instanceId, ready) {
       for (const [key, obj] of objects) {
-        if (!key.startsWith("pods/") || obj.metadata.labels?.["launcher.id"] !== instanceId)
+        if (!key.startsWith("pods/") || obj.metadata.labels?.["launcher.id"] !== instanceId) {
           continue;
-        const status = obj.status as Record<string, unknown>;
-        (status.containerStatuses as Record<string, unknown>[])[0]!.ready = ready;
-        status.conditions = [
+        }
+        const podStatus = obj.status as Record<string, unknown>;
+        (podStatus.containerStatuses as Record<string, unknown>[])[0]!.ready = ready;
+        podStatus.conditions = [
           { type: "PodScheduled", status: "True" },
           { type: "Ready", status: ready ? "True" : "False" },
         ];
-        put("pods", obj, "MODIFIED");
+        store.put("pods", obj, "MODIFIED");
       }
     },
     async close() {
-      for (const timer of timers) clearTimeout(timer);
+      store.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-function parseSelector(value: string | null): Record<string, string> {
-  if (!value) return {};
-  return Object.fromEntries(value.split(",").map((part) => part.split("=") as [string, string]));
 }
 
 function json(res: ServerResponse, code: number, body: unknown): void {

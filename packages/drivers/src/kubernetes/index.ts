@@ -1,7 +1,3 @@
-export {
-  createKubernetesDriver,
-  ID_LABEL,
-  type KubernetesDriverOptions,
-  MANAGED_BY_LABEL,
-  revisionOf,
-} from "./kubernetes-driver.ts";
+export { hasKubeConfig } from "./kube-config.ts";
+export { ANNOTATIONS, LABELS, ownerHash } from "./kube-manifests.ts";
+export { createKubernetesDriver, type KubernetesDriverOptions } from "./kubernetes-driver.ts";

@@ -1,43 +1,15 @@
-import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { DriverError, type InstanceSpec, isTerminal, type Observation } from "../driver.ts";
+import { DriverError, isTerminal, type Observation } from "../driver.ts";
 import { followToEnd } from "../follow-to-end.ts";
-import { type Template, TemplateSchema } from "../template.ts";
+import { TemplateSchema } from "../template.ts";
 import { type FakeKube, startFakeKube } from "./fake-kube.ts";
-import {
-  createKubernetesDriver,
-  hasKubeConfig,
-  type KubernetesDriverOptions,
-  SERVICE_ACCOUNT_TOKEN,
-} from "./kubernetes-driver.ts";
-
-const template: Template = TemplateSchema.parse({
-  id: "jupyter",
-  name: "Jupyter Notebook",
-  description: "test",
-  secrets: [{ name: "token", env: "JUPYTER_TOKEN", length: 32 }],
-  drivers: {
-    kubernetes: {
-      image: "quay.io/jupyter/base-notebook:latest",
-      port: 8888,
-      env: { JUPYTER_PORT: "8888" },
-      healthPath: "/api",
-    },
-  },
-});
-
-const NS = "launcher-test";
-const newSpec = (t: Template = template): InstanceSpec => ({
-  id: randomBytes(16).toString("hex"),
-  template: t,
-  createdAt: Date.now(),
-  owner: "local",
-  expiresAt: Date.now() + 3_600_000,
-});
-const secretEnv = () => ({ JUPYTER_TOKEN: `tok-${randomBytes(16).toString("hex")}` });
+import { hasKubeConfig, SERVICE_ACCOUNT_TOKEN } from "./kube-config.ts";
+import { creates, driverFor, NS, newSpec, secretEnv, template } from "./kube-fixtures.ts";
+import { ownerHash } from "./kube-manifests.ts";
+import { createKubernetesDriver } from "./kubernetes-driver.ts";
 
 let fake: FakeKube | undefined;
 afterEach(async () => {
@@ -45,23 +17,11 @@ afterEach(async () => {
   fake = undefined;
 });
 
-const driverFor = (f: FakeKube, overrides: Partial<KubernetesDriverOptions> = {}) =>
-  createKubernetesDriver({
-    namespace: NS,
-    kubeConfig: f.kubeConfig(NS),
-    retry: { retries: 4, baseDelayMs: 1, maxDelayMs: 100 },
-    watchSeconds: 5,
-    ...overrides,
-  });
-
 const follow = followToEnd;
-
-const creates = (f: FakeKube, resource: string) =>
-  f.requests.filter((r) => r.method === "POST" && r.url.split("?")[0]!.endsWith(`/${resource}`));
 
 describe("kubernetes driver (contract-tested against a fake API server)", () => {
   it("launches to ready: Deployment, Secret, Service and Ingress named after the id, labelled, owned by the Deployment", async () => {
-    fake = await startFakeKube({ stepMs: 50 });
+    fake = await startFakeKube({ stepMs: 300 });
     const driver = driverFor(fake, { ingressHost: "{id}.apps.example.com" });
     const spec = newSpec();
     // Followed from before the launch, as the server does: every pod state is seen.
@@ -88,6 +48,8 @@ describe("kubernetes driver (contract-tested against a fake API server)", () => 
       expect(obj.metadata.labels).toEqual({
         "app.kubernetes.io/managed-by": "launcher",
         "launcher.id": spec.id,
+        "launcher.owner-hash": ownerHash("local"),
+        "launcher.template": "jupyter",
       });
       if (resource !== "deployments") {
         expect(obj.metadata.ownerReferences?.map((o) => o.uid)).toEqual([deployment.metadata.uid]);
@@ -155,20 +117,27 @@ describe("kubernetes driver (contract-tested against a fake API server)", () => 
   });
 
   it("resumes its watch from the last resourceVersion and relists after 410 Gone", async () => {
-    fake = await startFakeKube({ stepMs: 40 });
+    fake = await startFakeKube({ stepMs: 300 });
     const driver = driverFor(fake);
     const spec = newSpec();
-    await driver.ensure(spec, secretEnv(), AbortSignal.timeout(5000));
+    // Followed from before the launch, as the server does: the watch runs while pods change.
+    const ensuring = driver.ensure(spec, secretEnv(), AbortSignal.timeout(5000));
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), 5000);
     const seen: Observation[] = [];
+    let compacted = false;
     for await (const observation of driver.observe(spec.id, controller.signal)) {
       seen.push(observation);
-      if (observation.phase === "pulling") fake.compact(); // history gone, watch cut
+      // The pod's watch has seen it by now: history gone, watches cut.
+      if (["pulling", "starting", "checking"].includes(observation.phase) && !compacted) {
+        compacted = true;
+        fake.compact();
+      }
       if (isTerminal(observation.phase)) break;
     }
     clearTimeout(timer);
     controller.abort();
+    await ensuring;
     expect(seen.at(-1)!.phase).toBe("ready");
     expect(fake.goneCount()).toBeGreaterThan(0);
     const lists = fake.requests.filter(
@@ -283,13 +252,22 @@ describe("kubernetes driver (contract-tested against a fake API server)", () => 
       drivers: { kubernetes: { ...template.drivers.kubernetes, timeout: 1 } },
     });
     const spec = newSpec(slow);
-    await driver.ensure(spec, secretEnv(), AbortSignal.timeout(5000));
+    const error = await driver.ensure(spec, secretEnv(), AbortSignal.timeout(5000)).catch((e) => e);
+    expect(error).toBeInstanceOf(DriverError);
+    expect(error.message).toMatch(/ready within 1 s/);
     const end = (await follow(driver, spec.id)).at(-1)!;
     expect(end.phase).toBe("failed");
     expect(end.error).toMatch(/ready within 1 s/);
     // Another launcher process agrees, from the platform alone.
     const other = (await follow(driverFor(fake), spec.id)).at(-1)!;
     expect(other).toMatchObject({ phase: "failed", version: end.version });
+    // The launch session records why on the Deployment: every process then reads it there.
+    await driver.recordFailure(spec.id, error.message);
+    const deployment = fake.objects.get(`deployments/launcher-${spec.id}`)!;
+    expect(deployment.metadata.annotations?.["launcher.failed"]).toBe(error.message);
+    const recorded = (await follow(driverFor(fake), spec.id)).at(-1)!;
+    expect(recorded).toMatchObject({ phase: "failed", error: error.message });
+    expect(recorded.version).toBeGreaterThanOrEqual(end.version);
   });
 });
 
@@ -351,6 +329,8 @@ describe("kubernetes availability", () => {
           reason: "no kubeconfig (KUBECONFIG, ~/.kube/config or an in-cluster service account)",
         });
         expect((await driver.availableFor(template)).available).toBe(false);
+        expect(await driver.list()).toEqual([]);
+        await driver.sweep();
       },
     );
   });
