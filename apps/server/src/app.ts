@@ -8,6 +8,7 @@ import {
   type LauncherContext,
   type LauncherDeps,
 } from "@launcher/api";
+import { TokenError } from "@launcher/crypto-token";
 import { bundledTemplates, parseTemplates } from "@launcher/drivers/templates";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
@@ -18,6 +19,8 @@ import { createDrivers } from "./drivers.ts";
 import type { Env } from "./env.ts";
 import { loadKeyring } from "./keyring.ts";
 import type { Logger } from "./logger.ts";
+import { createMetrics } from "./metrics.ts";
+import { isLoopback } from "./metrics-access.ts";
 import { createStaticHandler, SECURITY_HEADERS } from "./static-files.ts";
 
 export const VERSION = "0.1.0";
@@ -67,7 +70,12 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
     ? parseTemplates(JSON.parse(await readFile(env.LAUNCHER_TEMPLATES, "utf8")))
     : bundledTemplates({ fixtures: env.LAUNCHER_FIXTURES });
   const visible = templates.filter((t) => env.LAUNCHER_FIXTURES || !t.fixture);
-  const drivers = createDrivers(env, logger);
+  const metrics = createMetrics({
+    drivers: () => drivers,
+    token: env.LAUNCHER_METRICS_TOKEN,
+    isTrustedProxy: env.LAUNCHER_TRUST_PROXY ? isLoopback : undefined,
+  });
+  const drivers = metrics.instrumentDrivers(createDrivers(env, logger));
 
   const hub = createObservationHub({
     onError: (id, error) =>
@@ -83,7 +91,7 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
     defaultTemplate: env.LAUNCHER_DEFAULT_TEMPLATE,
     defaultDriver: env.LAUNCHER_DEFAULT_DRIVER,
     ticketMaxAge: env.LAUNCHER_TICKET_MAX_AGE,
-    hub,
+    hub: metrics.instrumentHub(hub),
     limits: {
       unseal: createRateLimiter({
         perMinute: env.LAUNCHER_UNSEAL_LIMIT,
@@ -115,6 +123,7 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
     error: { code: string; message: string; cause?: unknown };
     path?: string;
   }) => {
+    if (error.cause instanceof TokenError) metrics.ticketRefused(error.cause.code);
     if (error.code === "INTERNAL_SERVER_ERROR") {
       const cause = error.cause instanceof Error ? error.cause.message : error.message;
       logger.error({ path, err: cause }, "procedure failed");
@@ -139,6 +148,10 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
     if (path === "/health") {
       res.writeHead(200, { "content-type": "application/json", ...SECURITY_HEADERS });
       res.end(JSON.stringify({ ok: true, version: VERSION }));
+    } else if (path === "/metrics") {
+      metrics.serve(req, res).catch(() => {
+        if (!res.headersSent) res.writeHead(500).end();
+      });
     } else if (path.startsWith("/trpc/")) {
       // With a cookie or a proxy's Basic auth the browser sends credentials by itself, to
       // any page's request: only the launcher's own pages may call it then.

@@ -80,6 +80,8 @@ export const EnvSchema = z.object({
   LAUNCHER_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().positive().default(64),
   /** Calls one HTTP batch may hold. */
   LAUNCHER_MAX_BATCH_SIZE: z.coerce.number().int().positive().default(64),
+  /** A bearer token that opens `/metrics` to scrapers beyond loopback and trusted proxies. */
+  LAUNCHER_METRICS_TOKEN: z.string().min(16).optional(),
   LAUNCHER_WEB_DIR: z.string().default(here("../../web/dist")),
   LAUNCHER_SCRATCHPAD: z.string().default(here("../../scratchpad/dist/main.js")),
   /** Failed unseals allowed per client address per minute. */
