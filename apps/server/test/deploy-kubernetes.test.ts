@@ -29,7 +29,9 @@ interface Model {
 
 /** The kubernetes-models class of an object's kind: `kubernetes-models/apps/v1/Deployment`. */
 async function modelOf(object: K8sObject): Promise<new (data: unknown) => Model> {
-  const module = await import(/* @vite-ignore */ `kubernetes-models/${object.apiVersion}/${object.kind}`);
+  const module = await import(
+    /* @vite-ignore */ `kubernetes-models/${object.apiVersion}/${object.kind}`
+  );
   return module[object.kind];
 }
 
