@@ -173,7 +173,8 @@ describe.skipIf(!kubectl)("deploy/kubernetes", () => {
 
 /**
  * Every `group/resource:verb` the kubernetes driver's source calls: the client library's
- * `c.<api>.<verb>Namespaced<Kind>(…)` methods, and the paths it watches.
+ * `c.<api>.<verb>Namespaced<Kind>(…)` methods, the paths it watches, and the finalizers of an
+ * owner whose children block its deletion.
  */
 async function driverCalls(): Promise<Set<string>> {
   const dir = join(ROOT, "packages/drivers/src/kubernetes");
@@ -207,6 +208,8 @@ async function driverCalls(): Promise<Set<string>> {
   for (const [, group, resource] of source.matchAll(watched)) {
     calls.add(`${group && group !== "v1" ? group : ""}/${resource}:watch`);
   }
+  // Children that block their owner's deletion (the owner is always the instance's Deployment).
+  if (/blockOwnerDeletion:\s*true/.test(source)) calls.add("apps/deployments/finalizers:update");
   expect(calls.size).toBeGreaterThan(0);
   return calls;
 }
