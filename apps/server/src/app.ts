@@ -20,7 +20,6 @@ import type { Env } from "./env.ts";
 import { loadKeyring } from "./keyring.ts";
 import type { Logger } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
-import { isLoopback } from "./metrics-access.ts";
 import { createStaticHandler, SECURITY_HEADERS } from "./static-files.ts";
 
 export const VERSION = "0.1.0";
@@ -73,7 +72,7 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
   const metrics = createMetrics({
     drivers: () => drivers,
     token: env.LAUNCHER_METRICS_TOKEN,
-    isTrustedProxy: env.LAUNCHER_TRUST_PROXY ? isLoopback : undefined,
+    isTrustedProxy: (address) => auth.trusted.has(address),
   });
   const drivers = metrics.instrumentDrivers(createDrivers(env, logger));
 

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { isIP } from "node:net";
+import { normalizeAddress } from "./auth/trusted-proxies.ts";
 
 /**
  * Who may read `/metrics`: a peer on loopback or a trusted proxy, or anyone with the bearer
@@ -11,19 +12,15 @@ import { isIP } from "node:net";
 export interface MetricsAccess {
   /** `LAUNCHER_METRICS_TOKEN`, when set. */
   token?: string;
-  /** Whether an address is a trusted proxy (`LAUNCHER_TRUSTED_PROXIES`). */
+  /** Whether an address is a trusted proxy (`LAUNCHER_TRUSTED_PROXIES`, `LAUNCHER_TRUST_PROXY`). */
   isTrustedProxy?: (address: string) => boolean;
 }
 
 const FORWARDING_HEADERS = ["x-forwarded-for", "forwarded", "x-real-ip"] as const;
 
-/** `::ffff:127.0.0.1` → `127.0.0.1`; brackets and zone ids dropped. */
+/** `::ffff:127.0.0.1` → `127.0.0.1`; brackets (`Forwarded: for="[::1]"`) and zone ids dropped. */
 export function plainAddress(address: string): string {
-  const bare = address
-    .trim()
-    .replace(/^\[|\]$/g, "")
-    .split("%")[0]!;
-  return /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(bare) ? bare.slice(7) : bare;
+  return normalizeAddress(address.trim().replace(/^\[|\]$/g, ""));
 }
 
 export function isLoopback(address: string): boolean {

@@ -98,8 +98,9 @@ describe.skipIf(!engineUp)("the launcher's container image", () => {
       const info = await container.inspect();
       expect(info.Config.User).toBe("1000:1000");
       const top = await container.top({ ps_args: "-o pid,uid,args" });
-      const uids = top.Processes.map((p) => p[1]);
-      expect(top.Processes.some((p) => p[2]?.includes("scratchpad"))).toBe(true);
+      const processes: string[][] = top.Processes;
+      const uids = processes.map((p) => p[1]);
+      expect(processes.some((p) => p[2]?.includes("scratchpad"))).toBe(true);
       expect(new Set(uids)).toEqual(new Set(["1000"]));
 
       await waitFor(

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseKeyring, seal } from "@launcher/crypto-token";
+import { createLocalDriver } from "@launcher/drivers/local";
 import { BUNDLED_TEMPLATES } from "@launcher/drivers/templates";
 import { makeTestKeys, startServer, type TestServer, waitFor } from "@launcher/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -167,8 +168,12 @@ describe("GET /metrics on a real server", () => {
     const samples = await scrapeUntil("instances counted", (s) =>
       s.some((x) => x.name === "launcher_instances"),
     );
-    expect(sampleValue(samples, "launcher_instances", { driver: "local" })).toBeGreaterThanOrEqual(
-      0,
+    // What the platform itself lists (this server's state dir, read by a driver of its own).
+    const platform = createLocalDriver({ stateDir: server.stateDir, workRoot: server.workDir });
+    const listed = (await platform.list()).length;
+    await scrapeUntil(
+      "the local count to match the platform's",
+      (s) => sampleValue(s, "launcher_instances", { driver: "local" }) === listed,
     );
     // No FLY_API_TOKEN and no kubeconfig here: unknown is not zero, so no series.
     expect(sampleValue(samples, "launcher_instances", { driver: "fly" })).toBeUndefined();
@@ -195,5 +200,17 @@ describe("GET /metrics on a real server", () => {
     expect(await withToken.text()).toContain("launcher_follows_active");
     expect((await fetch(url, { method: "POST" })).status).toBe(405);
     expect(server.output()).not.toContain(TOKEN);
+  });
+
+  it("believes a trusted proxy (LAUNCHER_TRUSTED_PROXIES) about whom it forwards for", async () => {
+    await using behindProxy = await startServer({
+      env: { LAUNCHER_TRUSTED_PROXIES: "127.0.0.1", LAUNCHER_METRICS_TOKEN: TOKEN },
+    });
+    const url = `${behindProxy.url}/metrics`;
+    const forwardedFor = async (client: string) =>
+      (await fetch(url, { headers: { "x-forwarded-for": client } })).status;
+    expect(await forwardedFor("127.0.0.1")).toBe(200);
+    expect(await forwardedFor("203.0.113.7")).toBe(401);
+    expect(await forwardedFor("127.0.0.1, 203.0.113.7")).toBe(401);
   });
 });
