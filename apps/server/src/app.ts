@@ -20,6 +20,7 @@ import type { Env } from "./env.ts";
 import { loadKeyring } from "./keyring.ts";
 import type { Logger } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
+import { openApiJson } from "./openapi.ts";
 import { createStaticHandler, SECURITY_HEADERS } from "./static-files.ts";
 
 export const VERSION = "0.1.0";
@@ -151,6 +152,9 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
       metrics.serve(req, res).catch(() => {
         if (!res.headersSent) res.writeHead(500).end();
       });
+    } else if (path === "/openapi.json") {
+      res.writeHead(200, { "content-type": "application/json", ...SECURITY_HEADERS });
+      res.end(openApiJson(VERSION));
     } else if (path.startsWith("/trpc/")) {
       // With a cookie or a proxy's Basic auth the browser sends credentials by itself, to
       // any page's request: only the launcher's own pages may call it then.
