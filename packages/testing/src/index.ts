@@ -1,4 +1,5 @@
 export { CHROMIUM, CHROMIUM_ARGS, launchChromium } from "./chromium.ts";
+export { type CommandResult, npmEnv, packLauncher, REPO_ROOT, runCommand } from "./packed.ts";
 export { instanceMonitorPids, waitFor } from "./processes.ts";
 export { readTree } from "./read-tree.ts";
 export {

@@ -1,8 +1,9 @@
-// Another app launching Scratchpad through the launcher and following it to the end.
+// Another app launching Scratchpad through the launcher and following it to the end, with its
+// ticket in a file so that it survives this process:
 //
-//   LAUNCHER_URL=http://127.0.0.1:3000 npx tsx examples/launch.ts
+//   npm run build && node dist/resume.js http://127.0.0.1:3000
 //
-// Run it twice after a Ctrl-C: it picks the launch up again from its ticket file.
+// Run it again after a Ctrl-C: it picks the launch up again from its ticket file.
 import { homedir } from "node:os";
 import { join } from "node:path";
 import {
@@ -15,7 +16,7 @@ import {
 import { fileStore } from "@launcher/client/node";
 import WebSocket from "ws";
 
-const url = process.env.LAUNCHER_URL ?? "http://127.0.0.1:3000";
+const url = process.argv[2] ?? "http://127.0.0.1:3000";
 const store = fileStore(join(homedir(), ".local", "state", "launcher-example"));
 const client = createLauncherClient({ url, WebSocket });
 const controller = new AbortController();
