@@ -68,7 +68,7 @@ const ERROR_SCHEMA: JsonSchema = {
             code: { type: "string", enum: ERROR_KEYS, description: "The tRPC error code." },
             httpStatus: {
               type: "integer",
-              enum: [...new Set(ERROR_KEYS.map(statusOf))].sort(),
+              enum: [...new Set(ERROR_KEYS.map(statusOf))].sort((a, b) => a - b),
             },
             path: { type: "string", description: "The procedure, e.g. `launch.prepare`." },
             tokenCode: {
@@ -131,6 +131,18 @@ function pascal(path: string): string {
     .join("");
 }
 
+/** A line for each procedure; one without (a new one) is named by its type and path. */
+const SUMMARIES: Record<string, string> = {
+  health: "Whether the server is up, and its version",
+  "templates.list": "The templates this server can launch, per driver, with their availability",
+  "launch.prepare":
+    "Draws an instance id and secrets and seals them into a ticket (no side effect); keep the ticket, then follow",
+  "launch.destroy": "Tears the ticket's instance down (idempotent); a follow then ends destroyed",
+  me: "Who the caller is, and whether an admin",
+  "instances.list": "The caller's instances (everyone's for an admin with all: true)",
+  "instances.destroy": "Destroys an instance by id, for its owner or an admin",
+};
+
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const errorResponse = (description: string) => ({
   description,
@@ -147,7 +159,7 @@ function operation(path: string, def: ProcedureDef, schemas: Record<string, Json
   const op: Record<string, unknown> = {
     operationId: path,
     tags: [path.includes(".") ? path.slice(0, path.indexOf(".")) : path],
-    summary: def.meta?.description ?? `${def.type} ${path}`,
+    summary: def.meta?.description ?? SUMMARIES[path] ?? `${def.type} ${path}`,
     responses: {
       "200": {
         description: "The procedure's output, as `result.data`.",

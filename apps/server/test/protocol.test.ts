@@ -141,6 +141,18 @@ describe("the WebSocket protocol of docs/protocol.md", () => {
     ws.close();
   });
 
+  it("a frame that is not a tRPC message is a PARSE_ERROR with id null", async () => {
+    const ws = await openSocket(server.url);
+    const texts = record(ws);
+    ws.send("{not json");
+    await waitFor(() => texts.length > 0, "an answer");
+    expect(JSON.parse(texts[0]!)).toMatchObject({
+      id: null,
+      error: { code: -32700, data: { code: "PARSE_ERROR", httpStatus: 400 } },
+    });
+    ws.close();
+  });
+
   it("queries and mutations may go over the socket too: one data frame", async () => {
     const ws = await openSocket(server.url);
     const texts = record(ws);
