@@ -13,4 +13,6 @@ export default defineConfig({
   // Only zod's declarations may be inlined (the router's context names zod-inferred types);
   // anything else from node_modules must be a dependency, so a stray server import fails here.
   deps: { neverBundle: [/^node:/], onlyBundle: ["zod"] },
+  // Declarations take most of the time, as expected: not worth a warning on every build.
+  checks: { pluginTimings: false },
 });
