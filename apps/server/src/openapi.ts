@@ -5,7 +5,7 @@
 import { appRouter, SnapshotSchema } from "@launcher/api";
 import type { TokenErrorCode } from "@launcher/crypto-token";
 import type { DriverError } from "@launcher/drivers";
-import { TRPCError } from "@trpc/server";
+import { type AnyTRPCRouter, TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { type TRPC_ERROR_CODE_KEY, TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import { z } from "zod";
@@ -179,29 +179,34 @@ function operation(path: string, def: ProcedureDef, schemas: Record<string, Json
       "5XX": errorResponse("The server or a platform failed."),
     },
   };
+  // An input that accepts nothing at all (`.optional()`) may be left out.
+  const required = !!input && !(input as z.ZodType).safeParse(undefined).success;
   if (input && def.type === "query") {
     op.parameters = [
       {
         name: "input",
         in: "query",
-        required: true,
+        required,
         description: "The input, as JSON (URL-encoded).",
         content: { "application/json": { schema: ref(`${name}Input`) } },
       },
     ];
   } else if (input) {
     op.requestBody = {
-      required: true,
+      required,
       content: { "application/json": { schema: ref(`${name}Input`) } },
     };
   }
   return op;
 }
 
-/** The OpenAPI 3.1 document of the launcher's HTTP API. */
-export function createOpenApiDocument(version: string): Record<string, unknown> {
+/** The OpenAPI 3.1 document of the launcher's HTTP API (of `router`: the app's by default). */
+export function createOpenApiDocument(
+  version: string,
+  router: AnyTRPCRouter = appRouter,
+): Record<string, unknown> {
   // Typed as the nested record, but flat at run time: `"launch.prepare": procedure`.
-  const procedures = appRouter._def.procedures as unknown as Record<string, { _def: ProcedureDef }>;
+  const procedures = router._def.procedures as unknown as Record<string, { _def: ProcedureDef }>;
   const schemas: Record<string, JsonSchema> = {};
   const paths: Record<string, unknown> = {};
   const subscriptions: string[] = [];
