@@ -2,7 +2,7 @@
 // tRPC HTTP paths, generated from the router itself: every procedure it holds, with the JSON
 // Schema (2020-12, OpenAPI 3.1's dialect) of its zod input and output. Nothing is listed by
 // hand but the error shape's codes, each list checked complete against its type.
-import { appRouter, SnapshotSchema } from "@launcher/api";
+import { type AuthCode, type AuthReason, appRouter, SnapshotSchema } from "@launcher/api";
 import type { TokenErrorCode } from "@launcher/crypto-token";
 import type { DriverError } from "@launcher/drivers";
 import { type AnyTRPCRouter, TRPCError } from "@trpc/server";
@@ -37,11 +37,23 @@ const DRIVER_CODES = [
   "platform",
   "bad_spec",
 ] as const satisfies readonly DriverError["code"][];
+const AUTH_CODES = ["unauthenticated", "not_owner"] as const satisfies readonly AuthCode[];
+const AUTH_REASONS = [
+  "missing",
+  "untrusted_proxy",
+  "empty_header",
+  "header_too_long",
+  "bad_header",
+  "session_expired",
+  "session_invalid",
+] as const satisfies readonly AuthReason[];
 type Complete<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : never;
 const complete: [
   Complete<TokenErrorCode, (typeof TOKEN_CODES)[number]>,
   Complete<DriverError["code"], (typeof DRIVER_CODES)[number]>,
-] = [true, true];
+  Complete<AuthCode, (typeof AUTH_CODES)[number]>,
+  Complete<AuthReason, (typeof AUTH_REASONS)[number]>,
+] = [true, true, true, true];
 void complete;
 
 const ERROR_KEYS = Object.keys(TRPC_ERROR_CODES_BY_KEY) as TRPC_ERROR_CODE_KEY[];
@@ -91,8 +103,18 @@ const ERROR_SCHEMA: JsonSchema = {
             },
             authCode: {
               type: "string",
-              enum: ["unauthenticated", "not_owner"],
-              description: "With `UNAUTHORIZED` / `FORBIDDEN` when users sign in.",
+              enum: [...AUTH_CODES],
+              description:
+                "With `UNAUTHORIZED` (`unauthenticated`: no user) or `FORBIDDEN` (`not_owner`).",
+            },
+            authReason: {
+              type: "string",
+              enum: [...AUTH_REASONS],
+              description: "With `unauthenticated`: why the request names no user.",
+            },
+            signIn: {
+              type: "string",
+              description: "With `unauthenticated` under OIDC: where a browser signs in.",
             },
             quota: {
               type: "object",
