@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import { type LabelMatcher, parseLabelSelector, SelectorError } from "./fake-kube-selectors.ts";
 import { createFakeKubeStore, type Obj, type WatchEvent } from "./fake-kube-store.ts";
+import { KINDS, type KubeRefusal, validateKubeObject } from "./fake-kube-validate.ts";
 
 /**
  * A fake Kubernetes API server for contract tests: a real HTTP server on 127.0.0.1 that
@@ -12,8 +13,10 @@ import { createFakeKubeStore, type Obj, type WatchEvent } from "./fake-kube-stor
  * AlreadyExists, 409 Conflict on a stale resourceVersion), lists and watches filtered by
  * label selectors (`fake-kube-selectors.ts`), watches that start with the current objects
  * when no resourceVersion is given, resume from one, and answer 410 Gone once it is
- * compacted away, and delete with Foreground propagation through ownerReferences. The
- * objects and controllers are in `fake-kube-store.ts`.
+ * compacted away, and delete with Foreground propagation through ownerReferences. Every
+ * object created or replaced is judged as the apiserver does (`fake-kube-validate.ts`: the
+ * Kubernetes schema through `kubernetes-models`, then the apiserver's rules), and refused
+ * with its 400/422 `Status`. The objects and controllers are in `fake-kube-store.ts`.
  */
 export interface FakeKubeOptions {
   token?: string;
@@ -50,6 +53,8 @@ export interface FakeKube {
   requests: FakeKubeRequest[];
   /** Stored objects by `<resource>/<name>`. */
   objects: Map<string, Obj>;
+  /** Objects refused as the apiserver refuses them (400 undecodable, 422 invalid). */
+  refused: { method: string; url: string; code: number; message: string }[];
   kubeConfig(namespace: string, token?: string): KubeConfig;
   fail(fault: Omit<Fault, "times"> & { times?: number }): void;
   clearFaults(): void;
@@ -67,14 +72,6 @@ const ROUTES: RegExp[] = [
   /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/(deployments)(?:\/([^/]+))?$/,
   /^\/apis\/networking\.k8s\.io\/v1\/namespaces\/([^/]+)\/(ingresses)(?:\/([^/]+))?$/,
 ];
-const KINDS: Record<string, [string, string]> = {
-  configmaps: ["v1", "ConfigMap"],
-  secrets: ["v1", "Secret"],
-  services: ["v1", "Service"],
-  pods: ["v1", "Pod"],
-  deployments: ["apps/v1", "Deployment"],
-  ingresses: ["networking.k8s.io/v1", "Ingress"],
-};
 
 export async function startFakeKube(options: FakeKubeOptions = {}): Promise<FakeKube> {
   const token = options.token ?? "fake-kube-token";
@@ -86,6 +83,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   });
   const { objects } = store;
   const requests: FakeKubeRequest[] = [];
+  const refused: FakeKube["refused"] = [];
   const faults: Fault[] = [];
   let gone = 0;
 
@@ -103,8 +101,9 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       try {
         handle(req, res, body);
       } catch (error) {
-        if (error instanceof SelectorError) status(res, 400, "BadRequest", error.message);
-        else status(res, 500, "InternalError", String(error));
+        if (error instanceof SelectorError || error instanceof SyntaxError) {
+          status(res, 400, "BadRequest", error.message);
+        } else status(res, 500, "InternalError", String(error));
       }
     });
   });
@@ -129,7 +128,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     const [, namespace, resource, name] = route as unknown as [string, string, string, string?];
     const key = `${resource}/${name}`;
     const existing = name ? objects.get(key) : undefined;
-    const [apiVersion, kind] = KINDS[resource]!;
+    const { apiVersion, kind } = KINDS[resource]!;
 
     if (!name && method === "GET") {
       const matches = parseLabelSelector(url.searchParams.get("labelSelector"));
@@ -144,8 +143,14 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
         items,
       });
     }
+    const refuse = ({ code, status: body }: KubeRefusal) => {
+      refused.push({ method, url: url.pathname, code, message: String(body.message) });
+      return json(res, code, body);
+    };
     if (!name && method === "POST") {
       const obj = JSON.parse(raw) as Obj;
+      const refusal = validateKubeObject(resource, obj, { namespace });
+      if (refusal) return refuse(refusal);
       if (objects.has(`${resource}/${obj.metadata.name}`)) {
         return status(
           res,
@@ -179,6 +184,12 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     if (method === "GET") return json(res, 200, existing);
     if (method === "PUT") {
       const obj = JSON.parse(raw) as Obj;
+      const refusal = validateKubeObject(resource, obj, {
+        namespace,
+        urlName: name,
+        current: existing,
+      });
+      if (refusal) return refuse(refusal);
       if (obj.metadata.resourceVersion !== existing.metadata.resourceVersion) {
         return status(
           res,
@@ -267,6 +278,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     token,
     requests,
     objects,
+    refused,
     kubeConfig(namespace, userToken = token) {
       const kc = new KubeConfig();
       kc.loadFromOptions({

@@ -36,10 +36,38 @@ function isApiException(error: unknown): error is ApiException<unknown> {
 export const statusOf = (error: unknown): number | undefined =>
   isApiException(error) ? error.code : undefined;
 
+/** Why the API server refused an object, from its `Status`: each field and what is wrong. */
+function refusedAsInvalid(what: string, error: unknown): DriverError {
+  let status: { details?: { causes?: { field?: string; reason?: string }[] } } = {};
+  try {
+    const body = isApiException(error) ? error.body : undefined;
+    status = typeof body === "string" ? JSON.parse(body) : ((body as typeof status) ?? {});
+  } catch {}
+  // Field names and the kind of problem only: the apiserver's messages quote the values sent.
+  const fields = (status.details?.causes ?? [])
+    .map((cause) => `${cause.field ?? "?"}: ${INVALID_REASONS[cause.reason ?? ""] ?? "invalid"}`)
+    .slice(0, 5);
+  return new DriverError(
+    "bad_spec",
+    `The Kubernetes API refused to ${what}: the object is invalid${fields.length ? ` (${fields.join("; ")})` : ""}`,
+  );
+}
+
+const INVALID_REASONS: Record<string, string> = {
+  FieldValueRequired: "required value",
+  FieldValueInvalid: "invalid value",
+  FieldValueNotSupported: "unsupported value",
+  FieldValueTooLong: "too long",
+  FieldValueTooMany: "too many items",
+  FieldValueDuplicate: "duplicate value",
+  FieldValueForbidden: "forbidden",
+};
+
 /**
  * A thin layer over the client library: clients made once (from the given kubeconfig or the
  * usual places), every call retried on 429/5xx and dropped connections with backoff, 401/403
- * turned into a "refused" DriverError, 404 and 409 left to the callers, which decide.
+ * turned into a "refused" DriverError, 400/422 (an object the API server finds invalid) into
+ * "bad_spec", 404 and 409 left to the callers, which decide.
  */
 export function createKubeApi(options: { kubeConfig?: KubeConfig; retry: Required<RetryOptions> }) {
   const { retry } = options;
@@ -80,6 +108,7 @@ export function createKubeApi(options: { kubeConfig?: KubeConfig; retry: Require
         if (code === 401 || code === 403) {
           throw new DriverError("refused", `Kubernetes refused the credentials (${what})`);
         }
+        if (code === 400 || code === 422) throw refusedAsInvalid(what, error);
         const transient = code === undefined || code === 429 || code >= 500;
         if (!transient) throw error; // 404, 409…: the callers decide
         if (attempt >= retry.retries) {

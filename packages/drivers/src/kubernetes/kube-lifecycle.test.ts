@@ -9,8 +9,11 @@ import { ownerHash } from "./kube-manifests.ts";
 
 let fake: FakeKube | undefined;
 afterEach(async () => {
+  const refused = fake?.refused ?? [];
   await fake?.close();
   fake = undefined;
+  // Every request the driver sent is one the real API server accepts.
+  expect(refused).toEqual([]);
 });
 
 /** Waits for a condition on the fake, never for a fixed time. */

@@ -13,8 +13,11 @@ import { createKubernetesDriver } from "./kubernetes-driver.ts";
 
 let fake: FakeKube | undefined;
 afterEach(async () => {
+  const refused = fake?.refused ?? [];
   await fake?.close();
   fake = undefined;
+  // Every request the driver sent is one the real API server accepts.
+  expect(refused).toEqual([]);
 });
 
 const follow = followToEnd;
