@@ -1,16 +1,19 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createFakeFlyState, type FakeApp, type FakeMachine, hex } from "./fake-fly-state.ts";
+import { judgeFlyRequest } from "./fake-fly-validate.ts";
 
 /**
  * A fake of the Fly Machines API for contract tests: a real HTTP server on 127.0.0.1
  * implementing, as documented, only the endpoints the Fly driver uses — apps (create, show
  * with its organization, delete with `force`, list by `org_slug` with `machine_count`), app
  * secrets (names and dates only), IP assignments, machines (list with `include_deleted`,
- * `region` and `metadata.{key}=value` filters; create; destroy; `wait`; metadata get, set and
+ * `region` and `metadata.{key}=value` filters; create; update; destroy; `wait`; metadata get, set and
  * delete). Machines change state asynchronously (`fake-fly-state.ts`), `wait` answers 408
  * when its (capped) timeout runs out, app names are global and machine names unique in an
- * app (409), and faults can be injected per request (429 with Retry-After, 5xx).
+ * app (409), and faults can be injected per request (429 with Retry-After, 5xx). Every request
+ * is first judged against the Machines API's published schema (`fake-fly-validate.ts`) and
+ * refused as the API refuses it: 400 (422 for an app) with `{ error }`.
  */
 export interface FakeFlyOptions {
   token?: string;
@@ -47,6 +50,8 @@ export interface FakeFly {
   url: string;
   token: string;
   requests: FakeRequest[];
+  /** Requests refused as the Machines API refuses them (400, or 422 for an invalid app). */
+  refused: { method: string; url: string; status: number; error: string }[];
   apps: Map<string, FakeApp>;
   /** Answer the next `times` requests matching method and path with `status`. */
   fail(fault: Omit<Fault, "times"> & { times?: number }): void;
@@ -67,6 +72,7 @@ export async function startFakeFly(options: FakeFlyOptions = {}): Promise<FakeFl
   });
   const { apps } = state;
   const requests: FakeRequest[] = [];
+  const refused: FakeFly["refused"] = [];
   const faults: Fault[] = [];
 
   const server = createServer((req, res) => {
@@ -101,12 +107,21 @@ export async function startFakeFly(options: FakeFlyOptions = {}): Promise<FakeFl
       if (fault.times <= 0) faults.splice(faults.indexOf(fault), 1);
       return send(res, fault.status, { error: "injected" }, fault.headers);
     }
-    const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
     const parts = url.pathname.split("/").filter(Boolean); // v1, apps, {app}, ...
     if (parts[0] !== "v1" || parts[1] !== "apps") return send(res, 404, { error: "not found" });
+    const refusal = judgeFlyRequest(method, parts.slice(1).join("/"), raw, url.searchParams);
+    if (refusal) {
+      refused.push({
+        method,
+        url: url.pathname,
+        status: refusal.status,
+        error: refusal.body.error,
+      });
+      return send(res, refusal.status, refusal.body);
+    }
+    const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
     if (parts.length === 2 && method === "GET") {
       const org = url.searchParams.get("org_slug");
-      if (!org) return send(res, 400, { error: "org_slug is required" });
       const listed = [...apps.values()]
         .filter((app) => app.org === org)
         .map((app) => ({
@@ -118,8 +133,13 @@ export async function startFakeFly(options: FakeFlyOptions = {}): Promise<FakeFl
       return send(res, 200, { total_apps: listed.length, apps: listed });
     }
     if (parts.length === 2 && method === "POST") {
-      const name = String(body.app_name ?? body.name ?? "");
-      if (apps.has(name)) return send(res, 422, { error: `Name "${name}" has already been taken` });
+      const name = String(body.name);
+      if (apps.has(name)) {
+        return send(res, 422, {
+          error: `Name "${name}" has already been taken`,
+          status: "name_taken",
+        });
+      }
       const app = state.createApp(name, String(body.org_slug));
       return send(res, 201, { id: app.id, created_at: state.now() });
     }
@@ -213,6 +233,14 @@ export async function startFakeFly(options: FakeFlyOptions = {}): Promise<FakeFl
     rest: string[],
   ): Promise<void> {
     if (rest.length === 0 && method === "GET") return send(res, 200, machine);
+    if (rest.length === 0 && method === "POST") {
+      // An update: the new config is the machine's next version (Fly also restarts it then;
+      // the driver never updates a machine, so that is not modelled).
+      machine.config = body.config as FakeMachine["config"];
+      machine.instance_id = hex(13);
+      state.touch(machine);
+      return send(res, 200, machine);
+    }
     if (rest.length === 0 && method === "DELETE") {
       if (machine.state === "destroyed") return send(res, 404, { error: "machine not found" });
       if (machine.state === "started" && url.searchParams.get("force") !== "true") {
@@ -271,6 +299,7 @@ export async function startFakeFly(options: FakeFlyOptions = {}): Promise<FakeFl
     url: `http://127.0.0.1:${port}`,
     token,
     requests,
+    refused,
     apps,
     fail(fault) {
       faults.push({ ...fault, times: fault.times ?? 1 });

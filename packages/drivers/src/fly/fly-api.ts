@@ -70,9 +70,11 @@ export function createFlyApi(options: FlyApiOptions) {
       throw new DriverError(
         response.status === 404
           ? "not_found"
-          : TRANSIENT(response.status)
-            ? "unavailable"
-            : "platform",
+          : response.status === 400 // "Check that the parameters were correct"
+            ? "bad_spec"
+            : TRANSIENT(response.status)
+              ? "unavailable"
+              : "platform",
         `Fly.io answered ${response.status} to ${method} ${path}${describe(body)}`,
       );
     }

@@ -16,8 +16,11 @@ import { tombstoneSecretName } from "./fly-tombstones.ts";
 
 let fake: FakeFly | undefined;
 afterEach(async () => {
+  const refused = fake?.refused ?? [];
   await fake?.close();
   fake = undefined;
+  // Every request the driver sent is one the real Machines API accepts.
+  expect(refused).toEqual([]);
 });
 
 const follow = followToEnd;

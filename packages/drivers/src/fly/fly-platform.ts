@@ -71,13 +71,17 @@ export function createFlyPlatform(api: FlyApi, org: string) {
     /** Creates an app in the org; one that exists already is fine (another launcher made it). */
     async createApp(app: string): Promise<void> {
       // The docs name the field `app_name`; the current OpenAPI spec calls it `name`. Both are sent.
-      const created = await request<{ error?: string }>("POST", "/apps", {
+      const created = await request<{ error?: string; status?: string }>("POST", "/apps", {
         body: { app_name: app, name: app, org_slug: org },
         expect: [409, 422],
       });
-      if (created.status === 422 && !/already|taken|exists/i.test(created.body?.error ?? "")) {
+      // 422 is "rejected by validation": a name taken (by a twin launcher) or an invalid request.
+      const taken =
+        created.body?.status === "name_taken" ||
+        /already|taken|exists/i.test(created.body?.error ?? "");
+      if (created.status === 422 && !taken) {
         throw new DriverError(
-          "platform",
+          "bad_spec",
           `Fly.io refused to create app ${app}: ${created.body?.error}`,
         );
       }
