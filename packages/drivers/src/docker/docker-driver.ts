@@ -6,6 +6,7 @@ import {
   type Driver,
   type InstanceInfo,
 } from "../driver.ts";
+import { destroyInstance } from "../lifecycle.ts";
 import { observeLoop } from "../observe-loop.ts";
 import { fillPlaceholders, type Template } from "../template.ts";
 import {
@@ -28,7 +29,7 @@ import {
 import { demuxLogLines } from "./demux-logs.ts";
 import { createEngineApi } from "./engine-api.ts";
 import { shortMessage } from "./engine-errors.ts";
-import { ensureInstance } from "./ensure-instance.ts";
+import { ensureContainer } from "./ensure-instance.ts";
 import { createInstanceEvents } from "./instance-events.ts";
 import { listInstance } from "./instance-listing.ts";
 import { sweep, teardown } from "./teardown.ts";
@@ -150,7 +151,7 @@ export function createDockerDriver(options: DockerDriverOptions = {}): Driver {
     },
 
     ensure(spec, env, signal) {
-      return ensureInstance(
+      return ensureContainer(
         {
           engine,
           readMarks: readMarksOf,
@@ -203,15 +204,21 @@ export function createDockerDriver(options: DockerDriverOptions = {}): Driver {
 
     async destroy(id, reason: DestroyReason = "destroyed") {
       assertInstanceId(id);
-      // The tombstone first: from here on, no ensure creates the container again.
-      await engine.createVolume(
-        tombstoneName(id),
-        markLabels(id, "destroyed", { [LABELS.reason]: reason }),
-      );
-      events.poke(id);
-      await teardown(engine, id, stopGraceSeconds);
-      early.delete(id);
-      events.poke(id);
+      await destroyInstance({
+        async writeTombstone() {
+          await engine.createVolume(
+            tombstoneName(id),
+            markLabels(id, "destroyed", { [LABELS.reason]: reason }),
+          );
+          events.poke(id);
+        },
+        // Resolves only once the engine no longer has the container: no observe to wait on.
+        teardown: () => teardown(engine, id, stopGraceSeconds),
+        async cleanUp() {
+          early.delete(id);
+          events.poke(id);
+        },
+      });
       log(`docker: destroyed ${containerName(id)} (${reason})`);
     },
 

@@ -1,6 +1,7 @@
 import type { ContainerInspectInfo } from "dockerode";
 import { assertInstanceId, DriverError, type InstanceSpec, type SecretEnv } from "../driver.ts";
 import { probeHealth } from "../health.ts";
+import { ensureInstance } from "../lifecycle.ts";
 import { sleep } from "../retry.ts";
 import {
   type EarlyState,
@@ -21,7 +22,7 @@ import {
 import type { EngineApi } from "./engine-api.ts";
 import { makePullProgress } from "./pull-progress.ts";
 
-/** What `ensureInstance` needs from the driver it runs in. */
+/** What `ensureContainer` needs from the driver it runs in. */
 export interface EnsureContext {
   engine: EngineApi;
   readMarks(id: string): Promise<Marks>;
@@ -42,13 +43,14 @@ const CREATE_RACE_MS = 10_000;
 const FIRST_PROBE_MS = 25;
 
 /**
- * Drives an instance to `ready`: unless a tombstone or a failed mark says otherwise, pulls the
- * image if needed, creates the container (a name clash means another process did), starts it,
- * probes its health path until it answers 2xx, and records that as the ready mark. Safe in
- * several processes at once and after a crash between any two steps: each step reads what the
- * engine holds first. Rejects with a `DriverError` when the launch cannot go on.
+ * Drives an instance to `ready` on the shared skeleton (`ensureInstance` in `lifecycle.ts`):
+ * unless a tombstone or a failed mark says otherwise, pulls the image if needed, creates the
+ * container (a name clash means another process did), starts it, probes its health path until
+ * it answers 2xx, and records that as the ready mark. Safe in several processes at once and
+ * after a crash between any two steps: each step reads what the engine holds first. Rejects
+ * with a `DriverError` when the launch cannot go on.
  */
-export async function ensureInstance(
+export async function ensureContainer(
   context: EnsureContext,
   spec: InstanceSpec,
   env: SecretEnv,
@@ -60,28 +62,36 @@ export async function ensureInstance(
   signal.throwIfAborted();
   const { engine, log } = context;
   const name = containerName(id);
+  let marks: Marks = {};
+  let info: ContainerInspectInfo | undefined;
   try {
-    const marks = await context.readMarks(id);
-    if (marks.destroyed) return; // Destroyed is final.
-    if (marks.failed) throw new DriverError("platform", marks.failed.reason ?? "The launch failed");
-    let info = await engine.inspectContainer(name);
-    if (!info) {
-      if (await engine.imagePresent(container.image)) context.setEarly(id, { phase: "creating" });
-      else await pull(context, id, container.image, signal);
-      signal.throwIfAborted();
-      const plan = planContainer(spec, env, await context.planOptions());
-      const created = await engine.createContainer(plan);
-      log(`docker: ${created ? "created" : "found"} ${name} (${container.image})`);
-      // A destroy that ran while we created must win: no instance after a tombstone.
-      if ((await context.readMarks(id)).destroyed) {
-        await context.teardown(id);
-        return;
-      }
-      info = await inspectCreated(engine, name);
-    }
-    context.setEarly(id, undefined);
-    if (info.State.Status === "created" && !info.State.Error) await start(engine, name, log);
-    await untilHealthy(context, id, signal);
+    await ensureInstance({
+      signal,
+      async tombstoned() {
+        marks = await context.readMarks(id);
+        return marks.destroyed !== undefined;
+      },
+      async create() {
+        if (marks.failed) {
+          throw new DriverError("platform", marks.failed.reason ?? "The launch failed");
+        }
+        info = await engine.inspectContainer(name);
+        if (info) return;
+        if (await engine.imagePresent(container.image)) context.setEarly(id, { phase: "creating" });
+        else await pull(context, id, container.image, signal);
+        signal.throwIfAborted();
+        const plan = planContainer(spec, env, await context.planOptions());
+        const created = await engine.createContainer(plan);
+        log(`docker: ${created ? "created" : "found"} ${name} (${container.image})`);
+      },
+      teardown: () => context.teardown(id),
+      async untilReady() {
+        info ??= await inspectCreated(engine, name);
+        context.setEarly(id, undefined);
+        if (info.State.Status === "created" && !info.State.Error) await start(engine, name, log);
+        await untilHealthy(context, id, signal);
+      },
+    });
   } catch (error) {
     context.setEarly(id, undefined);
     if (signal.aborted) throw signal.reason;

@@ -9,7 +9,7 @@ import {
   type Observation,
   type SecretEnv,
 } from "../driver.ts";
-import { destroyInstance, ensureInstance } from "../lifecycle.ts";
+import { destroyInstance, ensureInstance, followToReady } from "../lifecycle.ts";
 import { observeLoop } from "../observe-loop.ts";
 import { DEFAULT_RETRY, type RetryOptions } from "../retry.ts";
 import { createFlyApi } from "./fly-api.ts";
@@ -191,10 +191,12 @@ export function createFlyDriver(options: FlyDriverOptions): Driver {
     await destroyInstance({
       writeTombstone: () => tombstones().write(id, reason),
       teardown: () => stopMachines(app),
-      observe: (signal) => observe(id, signal),
+      wait: {
+        observe: (signal) => observe(id, signal),
+        timeoutMs: options.destroyTimeoutMs ?? 120_000,
+      },
       // The app holds the generated secrets and the IPs: it goes once nothing runs in it.
       cleanUp: () => platform().deleteApp(app),
-      timeoutMs: options.destroyTimeoutMs ?? 120_000,
     });
   }
 
@@ -233,12 +235,16 @@ export function createFlyDriver(options: FlyDriverOptions): Driver {
           await stopMachines(app);
           await platform().deleteApp(app);
         },
-        observe: (abort) => observe(spec.id, abort),
-        async recordReady() {
-          const { machine } = await readFacts(spec.id, signal);
-          if (!machine || isGoing(machine) || machine.config?.metadata?.[META.ready]) return;
-          await platform().setMetadata(app, machine.id, META.ready, new Date().toISOString());
-        },
+        untilReady: () =>
+          followToReady({
+            signal,
+            observe: (abort) => observe(spec.id, abort),
+            async recordReady() {
+              const { machine } = await readFacts(spec.id, signal);
+              if (!machine || isGoing(machine) || machine.config?.metadata?.[META.ready]) return;
+              await platform().setMetadata(app, machine.id, META.ready, new Date().toISOString());
+            },
+          }),
       });
     },
     async recordFailure(id, reason) {

@@ -9,7 +9,7 @@ import {
   type Observation,
   type SecretEnv,
 } from "../driver.ts";
-import { destroyInstance, ensureInstance } from "../lifecycle.ts";
+import { destroyInstance, ensureInstance, followToReady } from "../lifecycle.ts";
 import { observeLoop } from "../observe-loop.ts";
 import { DEFAULT_RETRY, type RetryOptions } from "../retry.ts";
 import { createKubeApi } from "./kube-api.ts";
@@ -202,12 +202,14 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
         );
       },
       teardown: () => deleteParent(id),
-      observe: (signal) => observe(id, signal),
+      wait: {
+        observe: (signal) => observe(id, signal),
+        timeoutMs: options.destroyTimeoutMs ?? 120_000,
+      },
       // Children carry the parent as owner; this only covers a Secret left by an older launcher.
       cleanUp: async () => {
         await kube.read("delete secret", (c) => c.core.deleteNamespacedSecret({ name, namespace }));
       },
-      timeoutMs: options.destroyTimeoutMs ?? 120_000,
     });
   }
 
@@ -243,11 +245,17 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
         },
         create: () => create(spec, env, signal),
         teardown: () => deleteParent(spec.id),
-        observe: (abort) => observe(spec.id, abort),
-        async recordReady() {
-          // Recorded on the platform, so no launcher process later times a ready launch out.
-          await annotate(spec.id, ANNOTATIONS.ready, new Date().toISOString(), [ANNOTATIONS.ready]);
-        },
+        untilReady: () =>
+          followToReady({
+            signal,
+            observe: (abort) => observe(spec.id, abort),
+            // Recorded on the platform, so no launcher process later times a ready launch out.
+            recordReady: async () => {
+              await annotate(spec.id, ANNOTATIONS.ready, new Date().toISOString(), [
+                ANNOTATIONS.ready,
+              ]);
+            },
+          }),
       });
     },
     async recordFailure(id, reason) {
