@@ -20,3 +20,14 @@ export async function followToEnd(driver: Driver, id: string, ms = 5000): Promis
   if (!seen.length || !isTerminal(seen.at(-1)!.phase)) throw new Error("no terminal phase seen");
   return seen;
 }
+
+/** The first observation a fresh follower of the instance gets. For tests of drivers. */
+export async function firstObservation(driver: Driver, id: string): Promise<Observation> {
+  const controller = new AbortController();
+  try {
+    for await (const observation of driver.observe(id, controller.signal)) return observation;
+  } finally {
+    controller.abort();
+  }
+  throw new Error("no observation");
+}

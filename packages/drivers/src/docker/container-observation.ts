@@ -1,6 +1,7 @@
 import type { ContainerInspectInfo } from "dockerode";
 import { isInstanceId, type Observation } from "../driver.ts";
 import { makeSteps, type StepKey } from "../steps.ts";
+import { DESTROYED_VERSION, describeTombstone } from "../tombstone-observation.ts";
 import { LABELS, MARK_KINDS, type MarkKind } from "./container-spec.ts";
 
 /**
@@ -36,7 +37,7 @@ export const VERSION = {
   pulling: (progress: number) => 1 + Math.floor(Math.min(1, Math.max(0, progress)) * 98),
   creating: 100,
   destroying: Number.MAX_SAFE_INTEGER - 1,
-  destroyed: Number.MAX_SAFE_INTEGER,
+  destroyed: DESTROYED_VERSION,
   at: (timestampMs: number, rank: number) => timestampMs * 1000 + rank,
 } as const;
 
@@ -119,34 +120,20 @@ export const logTailOf = (lines: readonly string[]): string[] =>
 /** The observation the facts amount to. */
 export function describeInstance(facts: InstanceFacts): Observation {
   const { marks, container } = facts;
-  if (marks.destroyed) return describeTombstone(marks.destroyed, container !== undefined);
+  if (marks.destroyed) {
+    return describeTombstone({
+      keys: STEP_KEYS,
+      expired: marks.destroyed.reason === "expired",
+      running: container !== undefined,
+      destroyingVersion: VERSION.destroying,
+    });
+  }
   if (marks.failed) return describeFailureMark(marks.failed, facts);
   if (container) {
     const ready = marks.ready !== undefined && marks.ready.containerId === container.Id;
     return describeContainer(container, ready, facts);
   }
   return describeEarly(facts.early);
-}
-
-function describeTombstone(tombstone: Mark, containerExists: boolean): Observation {
-  const expired = tombstone.reason === "expired";
-  const steps = makeSteps({ keys: STEP_KEYS, phase: "destroyed" });
-  if (containerExists) {
-    return {
-      version: VERSION.destroying,
-      phase: "destroying",
-      steps,
-      logTail: [],
-      message: expired ? "The instance expired: stopping it" : "Stopping the instance",
-    };
-  }
-  return {
-    version: VERSION.destroyed,
-    phase: "destroyed",
-    steps,
-    logTail: [],
-    message: expired ? "The instance expired and was destroyed" : "Destroyed",
-  };
 }
 
 function describeFailureMark(mark: Mark, facts: InstanceFacts): Observation {

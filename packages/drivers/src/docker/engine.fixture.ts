@@ -2,6 +2,7 @@
 import Docker from "dockerode";
 import { afterAll } from "vitest";
 import type { Driver, InstanceSpec, Observation } from "../driver.ts";
+import { newInstanceSpec } from "../driver-fixtures.ts";
 import { type Template, TemplateSchema } from "../template.ts";
 import { BUNDLED_TEMPLATES } from "../templates/bundled.ts";
 import { containerName, LABELS, tombstoneName } from "./container-spec.ts";
@@ -64,14 +65,7 @@ export const spec = (
   id: string,
   template: Template = scratchpad,
   more: Partial<InstanceSpec> = {},
-): InstanceSpec => ({
-  id,
-  template,
-  createdAt: Date.now(),
-  owner: "local",
-  expiresAt: Date.now() + 3_600_000,
-  ...more,
-});
+): InstanceSpec => newInstanceSpec(template, { id, ...more });
 
 /** Observes until one of `phases`; throws with what it saw otherwise. */
 export async function until(driver: Driver, id: string, phases: string[], ms = 30_000) {

@@ -1,11 +1,16 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  type FakeRequest,
+  type Fault,
+  sendJson as send,
+  startFakePlatformServer,
+} from "../fake-platform-server.ts";
 import { createFakeFlyState, type FakeApp, type FakeMachine, hex } from "./fake-fly-state.ts";
 import { judgeFlyRequest } from "./fake-fly-validate.ts";
 
 /**
- * A fake of the Fly Machines API for contract tests: a real HTTP server on 127.0.0.1
- * implementing, as documented, only the endpoints the Fly driver uses — apps (create, show
+ * A fake of the Fly Machines API for contract tests: a real HTTP server on 127.0.0.1 (with
+ * request records and fault injection: `fake-platform-server.ts`) implementing, as documented, only the endpoints the Fly driver uses — apps (create, show
  * with its organization, delete with `force`, list by `org_slug` with `machine_count`), app
  * secrets (names and dates only), IP assignments, machines (list with `include_deleted`,
  * `region` and `metadata.{key}=value` filters; create; update; destroy; `wait`; metadata get, set and
@@ -27,24 +32,7 @@ export interface FakeFlyOptions {
   destroyMs?: number;
 }
 
-export interface FakeRequest {
-  method: string;
-  url: string;
-  authorization?: string;
-  body: string;
-  /** The status the fake answered with. */
-  status?: number;
-}
-
-interface Fault {
-  method: string;
-  path: RegExp;
-  status: number;
-  headers?: Record<string, string>;
-  times: number;
-}
-
-export type { FakeApp, FakeMachine };
+export type { FakeApp, FakeMachine, FakeRequest };
 
 export interface FakeFly {
   url: string;
@@ -71,42 +59,11 @@ export async function startFakeFly(options: FakeFlyOptions = {}): Promise<FakeFl
     destroyMs: options.destroyMs ?? stepMs,
   });
   const { apps } = state;
-  const requests: FakeRequest[] = [];
   const refused: FakeFly["refused"] = [];
-  const faults: Fault[] = [];
-
-  const server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk: Buffer) => {
-      body += chunk.toString();
-    });
-    req.on("end", () => {
-      const entry: FakeRequest = {
-        method: req.method ?? "GET",
-        url: req.url ?? "/",
-        authorization: req.headers.authorization,
-        body,
-      };
-      requests.push(entry);
-      res.on("finish", () => {
-        entry.status = res.statusCode;
-      });
-      handle(req, res, body).catch((error: unknown) => send(res, 500, { error: String(error) }));
-    });
-  });
 
   async function handle(req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> {
     const url = new URL(req.url ?? "/", "http://fake");
     const method = req.method ?? "GET";
-    if (req.headers.authorization !== `Bearer ${token}`) {
-      return send(res, 401, { error: "unauthorized" });
-    }
-    const fault = faults.find((f) => f.method === method && f.path.test(url.pathname));
-    if (fault) {
-      fault.times--;
-      if (fault.times <= 0) faults.splice(faults.indexOf(fault), 1);
-      return send(res, fault.status, { error: "injected" }, fault.headers);
-    }
     const parts = url.pathname.split("/").filter(Boolean); // v1, apps, {app}, ...
     if (parts[0] !== "v1" || parts[1] !== "apps") return send(res, 404, { error: "not found" });
     const refusal = judgeFlyRequest(method, parts.slice(1).join("/"), raw, url.searchParams);
@@ -293,40 +250,25 @@ export async function startFakeFly(options: FakeFlyOptions = {}): Promise<FakeFl
     return send(res, 404, { error: `no route ${method} ${url.pathname}` });
   }
 
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
+  const base = await startFakePlatformServer({
     token,
-    requests,
+    refuse: (res, status, headers) =>
+      send(res, status, { error: status === 401 ? "unauthorized" : "injected" }, headers),
+    handle,
+    crashed: (res, error) => send(res, 500, { error: String(error) }),
+  });
+  return {
+    url: base.url,
+    token,
+    requests: base.requests,
     refused,
     apps,
-    fail(fault) {
-      faults.push({ ...fault, times: fault.times ?? 1 });
-    },
-    clearFaults() {
-      faults.length = 0;
-    },
+    fail: base.fail,
+    clearFaults: base.clearFaults,
     passChecks: () => state.passChecks(),
     async close() {
       state.stop();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await base.close();
     },
   };
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  if (body === undefined) {
-    res.writeHead(status, headers);
-    res.end();
-    return;
-  }
-  res.writeHead(status, { "content-type": "application/json", ...headers });
-  res.end(JSON.stringify(body));
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { InstanceSpec } from "../driver.ts";
+import { newInstanceSpec } from "../driver-fixtures.ts";
 import { type Template, TemplateSchema } from "../template.ts";
 import type { FakeFly } from "./fake-fly.ts";
 import { createFlyDriver, type FlyDriverOptions } from "./fly-driver.ts";
@@ -29,13 +30,8 @@ export const secretEnv = () => ({
   LIVEBOOK_COOKIE: `ck-${randomBytes(12).toString("hex")}`,
 });
 
-export const newSpec = (t: Template = template, owner = "local"): InstanceSpec => ({
-  id: randomBytes(16).toString("hex"),
-  template: t,
-  createdAt: Date.now(),
-  owner,
-  expiresAt: Date.now() + 3_600_000,
-});
+export const newSpec = (t: Template = template, owner = "local"): InstanceSpec =>
+  newInstanceSpec(t, { owner });
 
 /** The tombstone app's default name for org `personal`. */
 export const TOMBSTONE_APP = "launcher-tombstones-personal";

@@ -1,6 +1,8 @@
+import { waitFor } from "@launcher/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Observation } from "../driver.ts";
-import { followToEnd } from "../follow-to-end.ts";
+import { closeFake } from "../driver-fixtures.ts";
+import { firstObservation, followToEnd } from "../follow-to-end.ts";
 import { TemplateSchema } from "../template.ts";
 import { type FakeFly, startFakeFly } from "./fake-fly.ts";
 import { FLY_FAILED_SECRET } from "./fly-driver.ts";
@@ -16,32 +18,14 @@ import { tombstoneSecretName } from "./fly-tombstones.ts";
 
 let fake: FakeFly | undefined;
 afterEach(async () => {
-  const refused = fake?.refused ?? [];
-  await fake?.close();
+  const closing = fake;
   fake = undefined;
-  // Every request the driver sent is one the real Machines API accepts.
-  expect(refused).toEqual([]);
+  await closeFake(closing); // and fails the test if the driver sent what the real API refuses
 });
 
 /** Waits for a condition on the fake, never for a fixed time. */
-async function until(condition: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-/** The first observation a fresh follower gets. */
-async function firstObservation(driver: ReturnType<typeof driverFor>, id: string) {
-  const controller = new AbortController();
-  try {
-    for await (const observation of driver.observe(id, controller.signal)) return observation;
-  } finally {
-    controller.abort();
-  }
-  throw new Error("no observation");
-}
+const until = (condition: () => boolean) =>
+  waitFor(condition, "a condition on the fake", { timeoutMs: 5000, everyMs: 5 });
 
 const machineOf = (f: FakeFly, id: string) =>
   [...f.apps.get(`launcher-${id}`)!.machines.values()][0]!;

@@ -1,5 +1,6 @@
 import type { InstanceInfo, Observation, Phase } from "../driver.ts";
 import { makeSteps, type StepKey } from "../steps.ts";
+import { DESTROYED_VERSION, describeTombstone } from "../tombstone-observation.ts";
 import { type FlyMachine, runs } from "./fly-platform.ts";
 import type { FlyTombstone } from "./fly-tombstones.ts";
 import { META } from "./machine-config.ts";
@@ -26,7 +27,7 @@ export const STEP_KEYS: readonly StepKey[] = ["create", "start", "check"];
 export const VERSION = {
   preparing: 0,
   creating: 1,
-  destroyed: Number.MAX_SAFE_INTEGER,
+  destroyed: DESTROYED_VERSION,
 } as const;
 
 export interface FlyFacts {
@@ -72,23 +73,13 @@ export function describeFly(facts: FlyFacts): Observation {
   const { machine, tombstone } = facts;
   const logTail: string[] = [];
   if (tombstone) {
-    const expired = tombstone.reason === "expired";
-    if (machine && runs(machine)) {
-      return {
-        version: Math.max(machineTime(machine), tombstone.at) + 3,
-        phase: "destroying",
-        steps: steps("destroying"),
-        logTail,
-        message: expired ? "The instance expired: stopping it" : "Stopping the instance",
-      };
-    }
-    return {
-      version: VERSION.destroyed,
-      phase: "destroyed",
-      steps: steps("destroyed"),
-      logTail,
-      message: expired ? "The instance expired and was destroyed" : "Destroyed",
-    };
+    const running = machine !== undefined && runs(machine);
+    return describeTombstone({
+      keys: STEP_KEYS,
+      expired: tombstone.reason === "expired",
+      running,
+      destroyingVersion: running ? Math.max(machineTime(machine), tombstone.at) + 3 : 0,
+    });
   }
   if (!facts.appExists) {
     return { version: VERSION.preparing, phase: "preparing", steps: steps("preparing"), logTail };

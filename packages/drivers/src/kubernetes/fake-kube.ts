@@ -1,14 +1,19 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { KubeConfig } from "@kubernetes/client-node";
+import {
+  type FakeRequest,
+  type Fault,
+  sendJson as json,
+  startFakePlatformServer,
+} from "../fake-platform-server.ts";
 import { type LabelMatcher, parseLabelSelector, SelectorError } from "./fake-kube-selectors.ts";
 import { createFakeKubeStore, type Obj, type WatchEvent } from "./fake-kube-store.ts";
 import { KINDS, type KubeRefusal, validateKubeObject } from "./fake-kube-validate.ts";
 
 /**
- * A fake Kubernetes API server for contract tests: a real HTTP server on 127.0.0.1 that
- * implements, as documented, only what the Kubernetes driver uses — create, read, replace,
+ * A fake Kubernetes API server for contract tests: a real HTTP server on 127.0.0.1 (with
+ * request records and fault injection: `fake-platform-server.ts`) that implements, as documented, only what the Kubernetes driver uses — create, read, replace,
  * list and delete of ConfigMaps, Secrets, Services, Pods, Ingresses and Deployments (409
  * AlreadyExists, 409 Conflict on a stale resourceVersion), lists and watches filtered by
  * label selectors (`fake-kube-selectors.ts`), watches that start with the current objects
@@ -30,20 +35,7 @@ export interface FakeKubeOptions {
   rootImages?: readonly string[];
 }
 
-export interface FakeKubeRequest {
-  method: string;
-  url: string;
-  body: string;
-  status?: number;
-}
-
-interface Fault {
-  method: string;
-  path: RegExp;
-  status: number;
-  headers?: Record<string, string>;
-  times: number;
-}
+export type FakeKubeRequest = FakeRequest;
 
 export type { Obj };
 
@@ -82,43 +74,12 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     rootImages: options.rootImages,
   });
   const { objects } = store;
-  const requests: FakeKubeRequest[] = [];
   const refused: FakeKube["refused"] = [];
-  const faults: Fault[] = [];
   let gone = 0;
-
-  const server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk: Buffer) => {
-      body += chunk.toString();
-    });
-    req.on("end", () => {
-      const entry: FakeKubeRequest = { method: req.method ?? "GET", url: req.url ?? "/", body };
-      requests.push(entry);
-      res.on("finish", () => {
-        entry.status = res.statusCode;
-      });
-      try {
-        handle(req, res, body);
-      } catch (error) {
-        if (error instanceof SelectorError || error instanceof SyntaxError) {
-          status(res, 400, "BadRequest", error.message);
-        } else status(res, 500, "InternalError", String(error));
-      }
-    });
-  });
 
   function handle(req: IncomingMessage, res: ServerResponse, raw: string) {
     const url = new URL(req.url ?? "/", "http://fake");
     const method = req.method ?? "GET";
-    if (req.headers.authorization !== `Bearer ${token}`) {
-      return status(res, 401, "Unauthorized", "Unauthorized");
-    }
-    const fault = faults.find((f) => f.method === method && f.path.test(url.pathname));
-    if (fault) {
-      if (--fault.times <= 0) faults.splice(faults.indexOf(fault), 1);
-      return status(res, fault.status, "Injected", "injected fault", fault.headers);
-    }
     if (url.pathname === "/version" && method === "GET") {
       // The API server's version, as `kubectl version` reads it.
       return json(res, 200, { major: "1", minor: "31", gitVersion: "v1.31.0-fake" });
@@ -270,13 +231,24 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     });
   }
 
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  const base = await startFakePlatformServer({
+    token,
+    refuse: (res, code, headers) =>
+      code === 401
+        ? status(res, 401, "Unauthorized", "Unauthorized")
+        : status(res, code, "Injected", "injected fault", headers),
+    handle,
+    crashed(res, error) {
+      if (error instanceof SelectorError || error instanceof SyntaxError) {
+        status(res, 400, "BadRequest", error.message);
+      } else status(res, 500, "InternalError", String(error));
+    },
+  });
+  const { url } = base;
   return {
     url,
     token,
-    requests,
+    requests: base.requests,
     objects,
     refused,
     kubeConfig(namespace, userToken = token) {
@@ -289,16 +261,12 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       });
       return kc;
     },
-    fail(fault) {
-      faults.push({ ...fault, times: fault.times ?? 1 });
-    },
-    clearFaults() {
-      faults.length = 0;
-    },
+    fail: base.fail,
+    clearFaults: base.clearFaults,
     compact() {
       store.compact();
       // Open watches are cut, as when an API server restarts; they resume from a now-stale version.
-      server.closeAllConnections();
+      base.dropConnections();
     },
     goneCount: () => gone,
     setPodReady(instanceId, ready) {
@@ -317,15 +285,9 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     },
     async close() {
       store.stop();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await base.close();
     },
   };
-}
-
-function json(res: ServerResponse, code: number, body: unknown): void {
-  res.writeHead(code, { "content-type": "application/json" });
-  res.end(JSON.stringify(body));
 }
 
 function status(
@@ -335,8 +297,10 @@ function status(
   message: string,
   headers: Record<string, string> = {},
 ): void {
-  res.writeHead(code, { "content-type": "application/json", ...headers });
-  res.end(
-    JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", reason, message, code }),
+  json(
+    res,
+    code,
+    { kind: "Status", apiVersion: "v1", status: "Failure", reason, message, code },
+    headers,
   );
 }

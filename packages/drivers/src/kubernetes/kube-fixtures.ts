@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { InstanceSpec } from "../driver.ts";
+import { newInstanceSpec } from "../driver-fixtures.ts";
 import { type Template, TemplateSchema } from "../template.ts";
 import type { FakeKube } from "./fake-kube.ts";
 import { createKubernetesDriver, type KubernetesDriverOptions } from "./kubernetes-driver.ts";
@@ -22,13 +23,8 @@ export const template: Template = TemplateSchema.parse({
 
 export const NS = "launcher-test";
 
-export const newSpec = (t: Template = template, owner = "local"): InstanceSpec => ({
-  id: randomBytes(16).toString("hex"),
-  template: t,
-  createdAt: Date.now(),
-  owner,
-  expiresAt: Date.now() + 3_600_000,
-});
+export const newSpec = (t: Template = template, owner = "local"): InstanceSpec =>
+  newInstanceSpec(t, { owner });
 
 export const secretEnv = () => ({ JUPYTER_TOKEN: `tok-${randomBytes(16).toString("hex")}` });
 

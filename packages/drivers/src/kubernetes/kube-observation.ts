@@ -1,6 +1,7 @@
 import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Pod } from "@kubernetes/client-node";
 import type { InstanceInfo, Observation, Phase } from "../driver.ts";
 import { makeSteps, type StepKey } from "../steps.ts";
+import { DESTROYED_VERSION, describeTombstone } from "../tombstone-observation.ts";
 import { ANNOTATIONS } from "./kube-manifests.ts";
 
 /** Kubernetes reports the image pull apart, after the pod is created and scheduled. */
@@ -25,7 +26,7 @@ export const STEP_KEYS: readonly StepKey[] = ["create", "pull", "start", "check"
  * stops applying once `ensure` recorded readiness, but a pod whose probe fails later is
  * `checking` again, not ready.
  */
-export const VERSION = { preparing: 0, destroyed: Number.MAX_SAFE_INTEGER } as const;
+export const VERSION = { preparing: 0, destroyed: DESTROYED_VERSION } as const;
 
 export interface KubeFacts {
   tombstone?: V1ConfigMap;
@@ -67,23 +68,12 @@ export function describeKube(facts: KubeFacts): Observation {
   );
   const logTail: string[] = [];
   if (tombstone) {
-    const expired = tombstone.metadata?.annotations?.[ANNOTATIONS.reason] === "expired";
-    if (deployment || pods.length > 0) {
-      return {
-        version,
-        phase: "destroying",
-        steps: steps("destroying"),
-        logTail,
-        message: expired ? "The instance expired: stopping it" : "Stopping the instance",
-      };
-    }
-    return {
-      version: VERSION.destroyed,
-      phase: "destroyed",
-      steps: steps("destroyed"),
-      logTail,
-      message: expired ? "The instance expired and was destroyed" : "Destroyed",
-    };
+    return describeTombstone({
+      keys: STEP_KEYS,
+      expired: tombstone.metadata?.annotations?.[ANNOTATIONS.reason] === "expired",
+      running: deployment !== undefined || pods.length > 0,
+      destroyingVersion: version,
+    });
   }
   if (!deployment && pods.length === 0) {
     return { version: VERSION.preparing, phase: "preparing", steps: steps("preparing"), logTail };
