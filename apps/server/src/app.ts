@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import {
   appRouter,
+  createLaunchSessions,
   createObservationHub,
   createRateLimiter,
   type LauncherContext,
@@ -77,13 +78,16 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
   });
   const drivers = metrics.instrumentDrivers(createDrivers(env, logger));
 
-  const hub = createObservationHub({
-    onError: (id, error) =>
-      logger.warn(
-        { id, err: error instanceof Error ? error.message : String(error) },
-        "observation failed",
-      ),
+  const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+  const launches = createLaunchSessions({
+    hub: metrics.instrumentHub(
+      createObservationHub({
+        onError: (id, error) => logger.warn({ id, err: messageOf(error) }, "observation failed"),
+      }),
+    ),
+    onError: (id, error, what) => logger.warn({ id, err: messageOf(error) }, `${what} failed`),
   });
+  const perMinute = (limit: number) => createRateLimiter({ perMinute: limit, burst: limit });
   const deps: LauncherDeps = {
     keyring,
     drivers,
@@ -91,7 +95,8 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
     defaultTemplate: env.LAUNCHER_DEFAULT_TEMPLATE,
     defaultDriver: env.LAUNCHER_DEFAULT_DRIVER,
     ticketMaxAge: env.LAUNCHER_TICKET_MAX_AGE,
-    hub: metrics.instrumentHub(hub),
+    instanceTtl: env.LAUNCHER_INSTANCE_TTL,
+    launches,
     limits: {
       unseal: createRateLimiter({
         perMinute: env.LAUNCHER_UNSEAL_LIMIT,
@@ -101,6 +106,9 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
         perMinute: env.LAUNCHER_PREPARE_LIMIT,
         burst: env.LAUNCHER_PREPARE_LIMIT,
       }),
+      destroy: perMinute(env.LAUNCHER_DESTROY_LIMIT),
+      follow: perMinute(env.LAUNCHER_FOLLOW_LIMIT),
+      followInstance: perMinute(env.LAUNCHER_FOLLOW_INSTANCE_LIMIT),
     },
     maxSubscriptions: env.LAUNCHER_MAX_SUBSCRIPTIONS,
     logger,
@@ -246,7 +254,7 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
       server.close();
       // Give clients a moment to receive the notice, then drop what is left.
       await new Promise((resolve) => setTimeout(resolve, 300).unref());
-      hub.close();
+      launches.close();
       for (const ws of wss.clients) ws.terminate();
       wss.close();
       server.closeIdleConnections();
