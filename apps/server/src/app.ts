@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import {
@@ -10,7 +9,6 @@ import {
   type LauncherDeps,
 } from "@launcher/api";
 import { TokenError } from "@launcher/crypto-token";
-import { bundledTemplates, parseTemplates } from "@launcher/drivers/templates";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { WebSocketServer } from "ws";
@@ -23,6 +21,8 @@ import type { Logger } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
 import { openApiJson } from "./openapi.ts";
 import { createStaticHandler, SECURITY_HEADERS } from "./static-files.ts";
+import { startSweeps } from "./sweeps.ts";
+import { loadTemplates } from "./templates.ts";
 
 export const VERSION = "0.1.0";
 const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -67,16 +67,15 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
       { stateDir: env.LAUNCHER_STATE_DIR },
       "using the dev keyring in the state dir; set LAUNCHER_KEYS in production",
     );
-  const templates = env.LAUNCHER_TEMPLATES
-    ? parseTemplates(JSON.parse(await readFile(env.LAUNCHER_TEMPLATES, "utf8")))
-    : bundledTemplates({ fixtures: env.LAUNCHER_FIXTURES });
-  const visible = templates.filter((t) => env.LAUNCHER_FIXTURES || !t.fixture);
+  const visible = await loadTemplates(env);
   const metrics = createMetrics({
     drivers: () => drivers,
     token: env.LAUNCHER_METRICS_TOKEN,
     isTrustedProxy: (address) => auth.trusted.has(address),
   });
-  const drivers = metrics.instrumentDrivers(createDrivers(env, logger));
+  const lazyDrivers = createDrivers(env, logger);
+  const drivers = metrics.instrumentDrivers(lazyDrivers);
+  const stopSweeps = startSweeps(lazyDrivers, logger);
 
   const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
   const launches = createLaunchSessions({
@@ -255,6 +254,7 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
       // Give clients a moment to receive the notice, then drop what is left.
       await new Promise((resolve) => setTimeout(resolve, 300).unref());
       launches.close();
+      stopSweeps();
       for (const ws of wss.clients) ws.terminate();
       wss.close();
       server.closeIdleConnections();
