@@ -25,7 +25,7 @@ describe("sweeps", () => {
     const warnings: unknown[] = [];
     const logger = { warn: (fields: unknown) => warnings.push(fields) } as unknown as Logger;
     const drivers = new Map([local, docker, fly].map((d) => [d.driver.name, d.driver]));
-    const stop = startSweeps(drivers, logger, { intervalMs: 5 });
+    const stop = startSweeps(drivers, logger, { intervalMs: 5, firstDelayMs: 0 });
     try {
       await waitFor(() => local.sweeps.length >= 3 && docker.sweeps.length >= 3, "three sweeps");
       expect(fly.sweeps).toEqual([]);

@@ -4,11 +4,13 @@ import type { Logger } from "./logger.ts";
 export interface SweepOptions {
   /** The mean time between two sweeps, in ms; each gap is jittered by ±25 %. Default 5 min. */
   intervalMs?: number;
+  /** When the first sweep runs, in ms. Default 0.5–1.5 s: just after the server listens. */
+  firstDelayMs?: number;
 }
 
 /**
- * Runs `driver.sweep()` (finish half-done teardowns, drop old tombstones) for each driver now,
- * without holding up the start, and then every few minutes with jitter, so that replicas
+ * Runs `driver.sweep()` (finish half-done teardowns, drop old tombstones) for each driver right
+ * after the start, without holding it up, and then every few minutes with jitter, so that replicas
  * started together do not sweep in step. A driver not loaded yet is not loaded for this (it has
  * had nothing to leave behind in this process), except `local`, whose platform is this machine.
  * Returns how to stop.
@@ -41,7 +43,7 @@ export function startSweeps(
     }, delayMs);
     timer.unref();
   };
-  schedule(0);
+  schedule(options.firstDelayMs ?? 500 + Math.random() * 1000);
   return () => {
     stopped = true;
     clearTimeout(timer);
