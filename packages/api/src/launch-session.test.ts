@@ -151,6 +151,20 @@ describe("launch sessions", () => {
     expect(attempts).toBe(4);
   });
 
+  it("records a platform error that persists as the launch's failure (a health check that timed out)", async () => {
+    const driver = createFakeDriver();
+    driver.onEnsure = async (s) => {
+      driver.move(s.id, "checking");
+      throw new DriverError("platform", "The health check (/) did not pass within 30 s");
+    };
+    const result = await followAll(sessions(), driver);
+    expect(driver.calls.ensure.length).toBeGreaterThan(1); // a 5xx might have passed
+    expect(driver.calls.recordFailure).toEqual([
+      [spec().id, "The health check (/) did not pass within 30 s"],
+    ]);
+    expect(result.events.at(-1)?.observation).toMatchObject({ phase: "failed" });
+  });
+
   it("tells followers the platform is unavailable when it stays away, without recording a failure", async () => {
     const driver = createFakeDriver();
     driver.onEnsure = async () => {

@@ -1,7 +1,7 @@
 import type { Driver, InstanceSpec, Observation, RetryOptions, SecretEnv } from "@launcher/drivers";
 import { DEFAULT_RETRY, DriverError, isTerminal, retryDelay, sleep } from "@launcher/drivers";
 import type { ObservationHub } from "./observation-hub.ts";
-import { isPlatformHiccup } from "./platform-errors.ts";
+import { isPlatformHiccup, kindOfError } from "./platform-errors.ts";
 
 /** One launch as a follower asks for it: where, what, and the secrets it runs with. */
 export interface Launch {
@@ -29,11 +29,14 @@ export interface FollowOptions {
  *   sent before `ensure` starts anything;
  * - `ensure` runs once per session, started by the first follower that sees a non-terminal
  *   phase (a new process has no session, so a restart simply runs it again: it is idempotent);
- * - a brief platform hiccup (unreachable engine or API, a 5xx, a dropped connection) is retried
- *   with backoff while someone follows, and is never recorded as a failure; when it lasts
- *   (`unavailableAfterMs`), followers get the error (the client keeps its ticket);
- * - a real failure of the launch is written on the platform with `driver.recordFailure`, so
- *   every process observes the same `failed` with the platform's own version;
+ * - a brief platform hiccup (an unreachable engine or API, a dropped connection, a 5xx) is
+ *   retried with backoff while someone follows, and is never recorded as a failure; when the
+ *   platform stays unreachable (`unavailableAfterMs`), followers get the error (the client
+ *   keeps its ticket);
+ * - a real failure of the launch (a bad spec; a platform error that persists, such as an app
+ *   that exited or a health check that timed out) is written on the platform with
+ *   `driver.recordFailure`, so every process observes the same `failed` with the platform's
+ *   own version;
  * - each follower gets versions newer than its `lastEventId`, each once, and a terminal
  *   snapshot always (once more after a resume), after which its stream ends.
  *
@@ -84,6 +87,8 @@ interface Session {
 
 /** `ensure` failures in a row before followers may be told (with `unavailableAfterMs`). */
 const MIN_FAILURES = 3;
+/** Platform errors in a row after which they are taken as the launch's own failure. */
+const PLATFORM_RETRIES = 3;
 const RECORD_ATTEMPTS = 5;
 
 /**
@@ -175,7 +180,7 @@ export function createLaunchSessions(options: LaunchSessionsOptions): LaunchSess
   const ensure = async (session: Session, launch: Launch) => {
     const { driver, spec, env } = launch;
     const { signal } = session.controller;
-    for (let failures = 0; !signal.aborted; ) {
+    for (let failures = 0, platformErrors = 0; !signal.aborted; ) {
       try {
         await driver.ensure(spec, env, signal);
         session.settled = true;
@@ -184,14 +189,17 @@ export function createLaunchSessions(options: LaunchSessionsOptions): LaunchSess
       } catch (error) {
         if (signal.aborted) return;
         options.onError?.(spec.id, error, "ensure");
-        if (!isPlatformHiccup(error)) {
+        const kind = kindOfError(error);
+        platformErrors = kind === "platform" ? platformErrors + 1 : 0;
+        if (kind === "launch" || platformErrors > PLATFORM_RETRIES) {
           session.settled = true;
           await recordFailure(session, launch, error);
           return;
         }
         failures++;
         session.failingSince ??= Date.now();
-        if (failures >= MIN_FAILURES && Date.now() - session.failingSince >= unavailableAfterMs) {
+        const long = Date.now() - session.failingSince >= unavailableAfterMs;
+        if (kind === "unreachable" && failures >= MIN_FAILURES && long) {
           stopFollowers(session, error);
         }
         // Nobody waits any more: the next follow tries again.

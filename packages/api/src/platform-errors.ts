@@ -19,22 +19,33 @@ const CONNECTION_CODES = new Set([
 ]);
 
 /**
- * Whether `error` says the platform could not be reached or answered badly for a while (an
- * engine restarting, an API's 5xx, a dropped connection), rather than that this launch cannot
- * go on (a bad spec, an app that exited, a health check that timed out). A hiccup is retried
- * and never recorded as the launch's failure: clients destroy a `failed` launch.
+ * What a failed `ensure` (or platform call) says about the launch:
+ *
+ * - `unreachable`: the platform could not be reached or refused the launcher (an engine
+ *   restarting, a dropped connection, credentials refused). Retried for as long as someone
+ *   follows; never the launch's failure (clients destroy a `failed` launch).
+ * - `platform`: the platform answered with an error. Drivers say so for a passing 5xx as well
+ *   as for this launch's end (an app that exited, a health check that timed out): retried a
+ *   few times, then taken as the launch's failure.
+ * - `launch`: this launch cannot go on (a bad spec, a gone instance, anything unexpected).
  */
-export function isPlatformHiccup(error: unknown): boolean {
+export type ErrorKind = "unreachable" | "platform" | "launch";
+
+export function kindOfError(error: unknown): ErrorKind {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; depth++) {
     if (e instanceof DriverError) {
-      return e.code === "unavailable" || e.code === "platform" || e.code === "refused";
+      if (e.code === "unavailable" || e.code === "refused") return "unreachable";
+      return e.code === "platform" ? "platform" : "launch";
     }
     const code = (e as NodeJS.ErrnoException).code;
-    if (typeof code === "string" && CONNECTION_CODES.has(code)) return true;
+    if (typeof code === "string" && CONNECTION_CODES.has(code)) return "unreachable";
     e = e.cause;
   }
-  return false;
+  return "launch";
 }
+
+/** Whether `error` may pass by itself: the platform was unreachable or answered an error. */
+export const isPlatformHiccup = (error: unknown): boolean => kindOfError(error) !== "launch";
 
 /**
  * A driver's error as the client sees it: a platform that cannot be reached is

@@ -64,7 +64,8 @@ async function callerWith(driver: Driver, overrides: Partial<LauncherDeps> = {})
     ...overrides,
   };
   const factory = createCallerFactory(appRouter);
-  const callerFrom = (clientAddress: string) => factory({ deps, clientAddress, user: "local", admin: true });
+  const callerFrom = (clientAddress: string, user = "local") =>
+    factory({ deps, clientAddress, user, admin: true });
   return { deps, caller: callerFrom("127.0.0.1"), callerFrom };
 }
 
@@ -147,7 +148,7 @@ describe("launch.follow", () => {
 
   it("hands ensure the ticket's owner and an expiry capped by the template and the server", async () => {
     const { driver, specs } = fakeDriver();
-    const { deps, caller } = await callerWith(driver, { instanceTtl: 3600 });
+    const { deps, caller, callerFrom } = await callerWith(driver, { instanceTtl: 3600 });
     const { ticket } = await caller.launch.prepare({ template: "demo" });
     const payload = await unseal(deps.keyring, ticket, {
       purpose: "launch",
@@ -164,6 +165,15 @@ describe("launch.follow", () => {
     expect(specs).toEqual([
       expect.objectContaining({ owner: "local", expiresAt: payload.createdAt + 600_000 }),
     ]);
+    // The signed-in user owns what they prepare.
+    const { ticket: alices } = await callerFrom("127.0.0.1", "alice").launch.prepare({
+      template: "demo",
+    });
+    const sealed = await unseal(deps.keyring, alices, {
+      purpose: "launch",
+      schema: TicketPayloadSchema,
+    });
+    expect(sealed.owner).toBe("alice");
     // A ticket sealed before owners existed belongs to `local`.
     const { owner: _, ...old } = payload;
     const parsed = TicketPayloadSchema.parse(old);

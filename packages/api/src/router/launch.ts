@@ -87,7 +87,7 @@ export const launchRouter = {
         template: template.id,
         driver: driverName,
         createdAt: Date.now(),
-        owner: "local",
+        owner: ctx.user,
         secrets: generateSecrets(template.secrets),
       });
       ctx.deps.logger.info({ id, template: template.id, driver: driverName }, "launch prepared");
