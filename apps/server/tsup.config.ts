@@ -27,10 +27,11 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   // One file to read and compile at start instead of hundreds: a cold start is mostly module
-  // loading. What only one driver needs (dockerode, the Kubernetes client and its own large
-  // trees) stays outside, imported with that driver's chunk when it is first used.
+  // loading. What is imported only on first use stays outside (dockerode and the Kubernetes
+  // client with their large trees; prom-client, CommonJS that Node's own import() opens with
+  // its named exports), and so does each driver's code, in its own chunk.
   splitting: true,
-  noExternal: [/^(?!dockerode$|@kubernetes\/client-node$).*/],
+  noExternal: [/^(?!dockerode$|@kubernetes\/client-node$|prom-client$).*/],
   esbuildPlugins: [withoutZodLocales],
   // Bundled CommonJS (ws, pino) calls require() for Node's own modules.
   banner: {
