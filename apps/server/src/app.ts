@@ -1,15 +1,14 @@
-import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import {
   appRouter,
+  createLaunchSessions,
   createObservationHub,
   createRateLimiter,
   type LauncherContext,
   type LauncherDeps,
 } from "@launcher/api";
 import { TokenError } from "@launcher/crypto-token";
-import { bundledTemplates, parseTemplates } from "@launcher/drivers/templates";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { WebSocketServer } from "ws";
@@ -22,6 +21,8 @@ import type { Logger } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
 import { openApiJson } from "./openapi.ts";
 import { createStaticHandler, SECURITY_HEADERS } from "./static-files.ts";
+import { startSweeps } from "./sweeps.ts";
+import { loadTemplates } from "./templates.ts";
 
 export const VERSION = "0.1.0";
 const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -66,24 +67,26 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
       { stateDir: env.LAUNCHER_STATE_DIR },
       "using the dev keyring in the state dir; set LAUNCHER_KEYS in production",
     );
-  const templates = env.LAUNCHER_TEMPLATES
-    ? parseTemplates(JSON.parse(await readFile(env.LAUNCHER_TEMPLATES, "utf8")))
-    : bundledTemplates({ fixtures: env.LAUNCHER_FIXTURES });
-  const visible = templates.filter((t) => env.LAUNCHER_FIXTURES || !t.fixture);
+  const visible = await loadTemplates(env);
   const metrics = createMetrics({
     drivers: () => drivers,
     token: env.LAUNCHER_METRICS_TOKEN,
     isTrustedProxy: (address) => auth.trusted.has(address),
   });
-  const drivers = metrics.instrumentDrivers(createDrivers(env, logger));
+  const lazyDrivers = createDrivers(env, logger);
+  const drivers = metrics.instrumentDrivers(lazyDrivers);
+  const stopSweeps = startSweeps(lazyDrivers, logger);
 
-  const hub = createObservationHub({
-    onError: (id, error) =>
-      logger.warn(
-        { id, err: error instanceof Error ? error.message : String(error) },
-        "observation failed",
-      ),
+  const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+  const launches = createLaunchSessions({
+    hub: metrics.instrumentHub(
+      createObservationHub({
+        onError: (id, error) => logger.warn({ id, err: messageOf(error) }, "observation failed"),
+      }),
+    ),
+    onError: (id, error, what) => logger.warn({ id, err: messageOf(error) }, `${what} failed`),
   });
+  const perMinute = (limit: number) => createRateLimiter({ perMinute: limit, burst: limit });
   const deps: LauncherDeps = {
     keyring,
     drivers,
@@ -91,7 +94,8 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
     defaultTemplate: env.LAUNCHER_DEFAULT_TEMPLATE,
     defaultDriver: env.LAUNCHER_DEFAULT_DRIVER,
     ticketMaxAge: env.LAUNCHER_TICKET_MAX_AGE,
-    hub: metrics.instrumentHub(hub),
+    instanceTtl: env.LAUNCHER_INSTANCE_TTL,
+    launches,
     limits: {
       unseal: createRateLimiter({
         perMinute: env.LAUNCHER_UNSEAL_LIMIT,
@@ -101,6 +105,9 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
         perMinute: env.LAUNCHER_PREPARE_LIMIT,
         burst: env.LAUNCHER_PREPARE_LIMIT,
       }),
+      destroy: perMinute(env.LAUNCHER_DESTROY_LIMIT),
+      follow: perMinute(env.LAUNCHER_FOLLOW_LIMIT),
+      followInstance: perMinute(env.LAUNCHER_FOLLOW_INSTANCE_LIMIT),
     },
     maxSubscriptions: env.LAUNCHER_MAX_SUBSCRIPTIONS,
     logger,
@@ -246,7 +253,8 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
       server.close();
       // Give clients a moment to receive the notice, then drop what is left.
       await new Promise((resolve) => setTimeout(resolve, 300).unref());
-      hub.close();
+      launches.close();
+      stopSweeps();
       for (const ws of wss.clients) ws.terminate();
       wss.close();
       server.closeIdleConnections();

@@ -1,47 +1,58 @@
 import type { Driver } from "@launcher/drivers";
-import { createDockerDriver } from "@launcher/drivers/docker";
-import { createFlyDriver } from "@launcher/drivers/fly";
-import { createKubernetesDriver } from "@launcher/drivers/kubernetes";
-import { createLocalDriver, sweepTombstones } from "@launcher/drivers/local";
 import type { Env } from "./env.ts";
+import { type LazyDriver, lazyDriver } from "./lazy-driver.ts";
 import type { Logger } from "./logger.ts";
 
+/** The placeholders the server gives the local driver (`{scratchpad}`: the bundled app). */
+export function localVars(env: Env): Record<string, string> {
+  return { scratchpad: env.LAUNCHER_SCRATCHPAD };
+}
+
 /**
- * The drivers this server offers, as configured by `LAUNCHER_DRIVERS`. Their tombstones are
- * kept at least a week, and always longer than any ticket that could follow the instance.
+ * The drivers this server offers, as configured by `LAUNCHER_DRIVERS`, each imported when first
+ * used: starting the server loads neither dockerode nor the Kubernetes client. Their tombstones
+ * are kept at least a week, and always longer than any ticket that could follow the instance.
  */
-export function createDrivers(env: Env, logger: Logger): Map<string, Driver> {
+export function createDrivers(env: Env, logger: Logger): Map<string, LazyDriver> {
   const tombstoneTtlSeconds = Math.max(7 * 86_400, env.LAUNCHER_TICKET_MAX_AGE * 2);
-  const factories: Record<Env["LAUNCHER_DRIVERS"][number], () => Driver> = {
-    local: () => {
-      void sweepTombstones(env.LAUNCHER_STATE_DIR, tombstoneTtlSeconds).catch(() => {});
-      return createLocalDriver({
+  const factories: Record<Env["LAUNCHER_DRIVERS"][number], () => Promise<Driver>> = {
+    local: async () => {
+      const { createLocalDriver, sweepTombstones } = await import("@launcher/drivers/local");
+      const driver = createLocalDriver({
         stateDir: env.LAUNCHER_STATE_DIR,
         workRoot: env.LAUNCHER_WORK_DIR,
-        vars: { scratchpad: env.LAUNCHER_SCRATCHPAD },
+        vars: localVars(env),
         publicHost: env.LAUNCHER_PUBLIC_HOST,
       });
+      // Old tombstones go with each sweep (for as long as the driver's own sweep leaves them).
+      return {
+        ...driver,
+        async sweep() {
+          await sweepTombstones(env.LAUNCHER_STATE_DIR, tombstoneTtlSeconds);
+          await driver.sweep();
+        },
+      };
     },
-    docker: () =>
-      createDockerDriver({
+    docker: async () =>
+      (await import("@launcher/drivers/docker")).createDockerDriver({
         publicHost: env.LAUNCHER_PUBLIC_HOST,
         log: (message) => logger.info({ driver: "docker" }, message),
         tombstoneTtlSeconds,
       }),
-    fly: () =>
-      createFlyDriver({
+    fly: async () =>
+      (await import("@launcher/drivers/fly")).createFlyDriver({
         token: env.FLY_API_TOKEN,
         org: env.FLY_ORG,
         region: env.FLY_REGION,
         apiUrl: env.FLY_API_URL,
       }),
-    kubernetes: () =>
-      createKubernetesDriver({
+    kubernetes: async () =>
+      (await import("@launcher/drivers/kubernetes")).createKubernetesDriver({
         namespace: env.LAUNCHER_K8S_NAMESPACE,
         ingressHost: env.LAUNCHER_K8S_INGRESS_HOST,
       }),
   };
-  const drivers = new Map<string, Driver>();
-  for (const name of env.LAUNCHER_DRIVERS) drivers.set(name, factories[name]());
+  const drivers = new Map<string, LazyDriver>();
+  for (const name of env.LAUNCHER_DRIVERS) drivers.set(name, lazyDriver(name, factories[name]));
   return drivers;
 }

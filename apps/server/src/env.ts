@@ -88,6 +88,14 @@ export const EnvSchema = z.object({
   LAUNCHER_UNSEAL_LIMIT: z.coerce.number().int().positive().default(120),
   /** Launches prepared per client address per minute. */
   LAUNCHER_PREPARE_LIMIT: z.coerce.number().int().positive().default(600),
+  /** Destroys per client address per minute (each may leave a tombstone on the platform). */
+  LAUNCHER_DESTROY_LIMIT: z.coerce.number().int().positive().default(60),
+  /** Follows per client address per minute. */
+  LAUNCHER_FOLLOW_LIMIT: z.coerce.number().int().positive().default(600),
+  /** Follows of one instance per minute (one ticket handed around). */
+  LAUNCHER_FOLLOW_INSTANCE_LIMIT: z.coerce.number().int().positive().default(120),
+  /** How long an instance lives at most, in seconds (a template's `ttl` may say less). */
+  LAUNCHER_INSTANCE_TTL: seconds.default(28_800),
   /** Concurrent subscriptions per WebSocket connection. */
   LAUNCHER_MAX_SUBSCRIPTIONS: z.coerce.number().int().positive().default(2000),
   DOCKER_HOST: z.string().optional(),

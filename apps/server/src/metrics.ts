@@ -62,7 +62,8 @@ export function createMetrics(options: MetricsOptions): LauncherMetrics {
   };
 
   // A launch is counted by the process that ran its `ensure`, once, when it ends there: at the
-  // first ready or failed observation a follower sees, or when `ensure` gives up.
+  // first ready or failed observation a follower sees, or when its failure is recorded (an
+  // `ensure` that rejects on a platform hiccup is retried by the launch session: not an end).
   const launches = trackLaunches((launch, outcome) =>
     record((i) => {
       const { template, driver } = launch;
@@ -80,18 +81,19 @@ export function createMetrics(options: MetricsOptions): LauncherMetrics {
     instrumentDrivers(drivers) {
       const counted = new Map<string, Driver>();
       for (const [name, driver] of drivers) {
-        // A view of the driver whose `ensure` is counted; every other member is the driver's own.
+        // A view of the driver whose `ensure` and `recordFailure` are counted; every other
+        // member is the driver's own.
         const view: Driver = Object.create(driver);
         Object.defineProperty(view, "ensure", {
-          value: async (...args: Parameters<Driver["ensure"]>) => {
-            const [spec, , signal] = args;
-            const key = launches.started(name, spec);
-            try {
-              await driver.ensure(...args);
-            } catch (error) {
-              if (!signal.aborted) launches.ended(key, "failed");
-              throw error;
-            }
+          value: (...args: Parameters<Driver["ensure"]>) => {
+            launches.started(name, args[0]);
+            return driver.ensure(...args);
+          },
+        });
+        Object.defineProperty(view, "recordFailure", {
+          value: (id: string, reason: string) => {
+            launches.ended(`${name}:${id}`, "failed");
+            return driver.recordFailure(id, reason);
           },
         });
         counted.set(name, view);

@@ -35,6 +35,9 @@ beforeAll(async () => {
       LAUNCHER_MAX_SUBSCRIPTIONS: String(MAX_SUBSCRIPTIONS),
       // The fuzz sends thousands of bad tickets; the limit's own test is elsewhere.
       LAUNCHER_UNSEAL_LIMIT: "1000000",
+      // The flood follows one ticket thousands of times: it measures memory, not the limits.
+      LAUNCHER_FOLLOW_LIMIT: "1000000",
+      LAUNCHER_FOLLOW_INSTANCE_LIMIT: "1000000",
     },
   });
   ticket = (await prepare("scratchpad-slow")).ticket;

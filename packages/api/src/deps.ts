@@ -1,6 +1,6 @@
 import type { Keyring } from "@launcher/crypto-token";
 import type { Driver, Template } from "@launcher/drivers";
-import type { ObservationHub } from "./observation-hub.ts";
+import type { LaunchSessions } from "./launch-session.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 
 /** Logs without secrets: callers pass ids and codes, never tickets or credentials. */
@@ -8,6 +8,20 @@ export interface LauncherLogger {
   info(fields: Record<string, unknown>, message: string): void;
   warn(fields: Record<string, unknown>, message: string): void;
   error(fields: Record<string, unknown>, message: string): void;
+}
+
+/** The rate limits, each a token bucket per key. */
+export interface LauncherLimits {
+  /** Failed unseals, per client address. */
+  unseal: RateLimiter;
+  /** Prepared launches, per client address. */
+  prepare: RateLimiter;
+  /** Destroys (each may leave a tombstone on the platform), per client address. */
+  destroy: RateLimiter;
+  /** Follows, per client address. */
+  follow: RateLimiter;
+  /** Follows, per instance (one ticket handed around). */
+  followInstance: RateLimiter;
 }
 
 /** What the API needs from the process that serves it; built once by the server. */
@@ -19,8 +33,11 @@ export interface LauncherDeps {
   defaultDriver: string;
   /** How long a ticket lives, in seconds (also how long tombstones must be kept). */
   ticketMaxAge: number;
-  hub: ObservationHub;
-  limits: { unseal: RateLimiter; prepare: RateLimiter };
+  /** How long an instance lives at most, in seconds (a template may say less). Default 28 800. */
+  instanceTtl?: number;
+  /** The launch sessions of this process (see `createLaunchSessions`). */
+  launches: LaunchSessions;
+  limits: LauncherLimits;
   /** Concurrent subscriptions allowed per connection (unlimited when unset). */
   maxSubscriptions?: number;
   logger: LauncherLogger;

@@ -4,8 +4,20 @@ export {
   type AuthReason,
   type AuthRefusal,
 } from "./auth-error.ts";
-export type { LauncherDeps, LauncherLogger } from "./deps.ts";
-export { createObservationHub, type ObservationHub } from "./observation-hub.ts";
+export type { LauncherDeps, LauncherLimits, LauncherLogger } from "./deps.ts";
+export {
+  createLaunchSessions,
+  type Launch,
+  type LaunchEvent,
+  type LaunchSessions,
+  type LaunchSessionsOptions,
+} from "./launch-session.ts";
+export {
+  createObservationHub,
+  type ObservationHub,
+  type ObservationHubOptions,
+} from "./observation-hub.ts";
+export { isPlatformHiccup } from "./platform-errors.ts";
 export {
   addressKey,
   createRateLimiter,
@@ -31,6 +43,7 @@ export {
   type TemplateList,
   TemplateListSchema,
   type TicketPayload,
+  type TicketPayloadInput,
   TicketPayloadSchema,
 } from "./schemas.ts";
 export { generateInstanceId, generateSecret } from "./secrets.ts";
@@ -39,4 +52,5 @@ export {
   SubscriptionLimitError,
 } from "./subscription-limit.ts";
 export { TICKET_PURPOSE } from "./ticket.ts";
+export { DEFAULT_INSTANCE_TTL, instanceSpecOf } from "./ticket-launch.ts";
 export { createCallerFactory, type LauncherContext } from "./trpc.ts";

@@ -1,113 +1,162 @@
-import type { Driver, InstanceSpec, Observation, SecretEnv } from "@launcher/drivers";
-import { DriverError, isTerminal } from "@launcher/drivers";
+import type { Driver, Observation, RetryOptions } from "@launcher/drivers";
+import { DEFAULT_RETRY, isTerminal, retryDelay, sleep } from "@launcher/drivers";
 
 /**
- * Shares one observation of the platform between every follower of an instance in
- * this process, and one in-flight `ensure` per instance. It is a cache, not a
- * registry: losing it (a restart) loses nothing, since the platform holds the truth.
+ * Shares one observation of the platform between every follower of an instance in this
+ * process. It is a cache, not a registry: losing it (a restart) loses nothing, since the
+ * platform holds the truth. It never writes to the platform and never makes an observation up.
  */
 export interface ObservationHub {
-  /** The latest observations of `id`, newest only, until `signal` aborts or a terminal one. */
+  /**
+   * The observations of `id`, newest only and each version once, until `signal` aborts or a
+   * terminal one. Throws the platform's error once it has failed for long (see
+   * `unreachableAfterMs`); a brief failure is retried out of sight.
+   */
   watch(driver: Driver, id: string, signal: AbortSignal): AsyncIterable<Observation>;
-  /** Runs `driver.ensure` once per instance at a time; a failure becomes a `failed` observation. */
-  ensure(driver: Driver, spec: InstanceSpec, env: SecretEnv): Promise<void>;
   /** How many instances are being observed now (for metrics and tests). */
   readonly size: number;
   /** Stops every observation (shutdown). */
   close(): void;
 }
 
-interface Channel {
-  latest?: Observation;
-  /** The platform cannot be reached (set after repeated failures, cleared by an answer). */
-  unreachable?: DriverError;
-  refs: number;
-  wake: Set<() => void>;
-  controller: AbortController;
+export interface ObservationHubOptions {
+  /**
+   * How long an observation outlives its last follower, in ms, so that followers who come and
+   * go (a reconnect, a refresh, a storm of follows) share one. Default 5000.
+   */
+  lingerMs?: number;
+  /** How long the platform fails before followers are told (and at least 3 reads). Default 10 s. */
+  unreachableAfterMs?: number;
+  /** Backoff between reads that failed. */
+  retry?: RetryOptions;
+  onError?: (id: string, error: unknown) => void;
 }
 
-const RETRY_MS = [200, 500, 1000, 2000, 5000];
-/** Failures in a row after which followers are told the platform cannot be reached. */
-const GIVE_UP_AFTER = 3;
+interface Channel {
+  key: string;
+  latest?: Observation;
+  /** The observation reached a terminal phase: nothing more will come. */
+  ended: boolean;
+  /** The platform has failed for long (cleared by its next answer). */
+  unreachable?: unknown;
+  refs: number;
+  waiters: Set<() => void>;
+  controller: AbortController;
+  linger?: ReturnType<typeof setTimeout>;
+}
 
-export function createObservationHub(options: {
-  onError?: (id: string, error: unknown) => void;
-}): ObservationHub {
+/** Failed reads in a row before followers may be told (with `unreachableAfterMs`). */
+const MIN_FAILURES = 3;
+
+/**
+ * @example
+ * const hub = createObservationHub({ onError: (id, e) => log.warn({ id }, String(e)) });
+ * for await (const o of hub.watch(driver, id, signal)) console.log(o.version, o.phase);
+ */
+export function createObservationHub(options: ObservationHubOptions = {}): ObservationHub {
+  const lingerMs = options.lingerMs ?? 5000;
+  const unreachableAfterMs = options.unreachableAfterMs ?? 10_000;
+  const retry = { ...DEFAULT_RETRY, ...options.retry };
   const channels = new Map<string, Channel>();
-  const ensuring = new Map<string, Promise<void>>();
-  const keyOf = (driver: Driver, id: string) => `${driver.name}:${id}`;
 
-  const publish = (channel: Channel, observation: Observation) => {
-    if (channel.latest && observation.version <= channel.latest.version) return;
-    channel.latest = observation;
-    for (const wake of channel.wake) wake();
+  const notify = (channel: Channel) => {
+    for (const wake of [...channel.waiters]) wake();
+  };
+
+  const remove = (channel: Channel) => {
+    clearTimeout(channel.linger);
+    channel.controller.abort();
+    if (channels.get(channel.key) === channel) channels.delete(channel.key);
+    notify(channel);
   };
 
   const run = async (driver: Driver, id: string, channel: Channel) => {
     const { signal } = channel.controller;
-    for (let attempt = 0; !signal.aborted; attempt++) {
+    let failures = 0;
+    let failingSince: number | undefined;
+    while (!signal.aborted) {
       try {
         for await (const observation of driver.observe(id, signal)) {
-          attempt = 0;
+          failures = 0;
+          failingSince = undefined;
           channel.unreachable = undefined;
-          publish(channel, observation);
+          if (channel.latest && observation.version <= channel.latest.version) continue;
+          channel.latest = observation;
+          notify(channel);
         }
-        if (channel.latest && isTerminal(channel.latest.phase)) return;
+        if (signal.aborted) return;
+        if (channel.latest && isTerminal(channel.latest.phase)) {
+          channel.ended = true;
+          notify(channel);
+          // An ended observation is not kept for later followers: the instance may move on
+          // (a ready one destroyed), and only a new read would see it.
+          if (channel.refs === 0) remove(channel);
+          return;
+        }
       } catch (error) {
         if (signal.aborted) return;
         options.onError?.(id, error);
-        const unreachable =
-          error instanceof DriverError &&
-          (error.code === "unavailable" || error.code === "refused");
-        if (unreachable && attempt + 1 >= GIVE_UP_AFTER) {
-          // Rather than a silent spinner: followers get a typed error and keep their ticket.
+        failures++;
+        failingSince ??= Date.now();
+        if (failures >= MIN_FAILURES && Date.now() - failingSince >= unreachableAfterMs) {
           channel.unreachable = error;
-          for (const wake of channel.wake) wake();
+          notify(channel);
         }
       }
-      const delay = RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)]!;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        signal.addEventListener(
-          "abort",
-          () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          { once: true },
-        );
-      });
+      // A stream that ended early (a dropped watch) or failed is read again after a pause.
+      await sleep(retryDelay(Math.max(0, failures - 1), retry), signal).catch(() => {});
     }
   };
 
-  const acquire = (driver: Driver, id: string) => {
-    const key = keyOf(driver, id);
+  const acquire = (driver: Driver, id: string): Channel => {
+    const key = `${driver.name}:${id}`;
     let channel = channels.get(key);
     if (!channel) {
-      channel = { refs: 0, wake: new Set(), controller: new AbortController() };
+      channel = {
+        key,
+        ended: false,
+        refs: 0,
+        waiters: new Set(),
+        controller: new AbortController(),
+      };
       channels.set(key, channel);
       void run(driver, id, channel);
     }
+    clearTimeout(channel.linger);
+    channel.linger = undefined;
     channel.refs++;
     return channel;
   };
 
-  const release = (driver: Driver, id: string, channel: Channel) => {
+  const release = (channel: Channel) => {
     if (--channel.refs > 0) return;
-    channel.controller.abort();
-    channels.delete(keyOf(driver, id));
+    if (channel.ended || lingerMs <= 0) return remove(channel);
+    channel.linger = setTimeout(() => remove(channel), lingerMs);
+    channel.linger.unref?.();
   };
+
+  /** Resolves at the channel's next change or when `signal` aborts; leaves no listener behind. */
+  const nextChange = (channel: Channel, signal: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        channel.waiters.delete(done);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      channel.waiters.add(done);
+      signal.addEventListener("abort", done, { once: true });
+    });
 
   return {
     get size() {
       return channels.size;
     },
     async *watch(driver, id, signal) {
+      if (signal.aborted) return;
       const channel = acquire(driver, id);
       try {
         let sent = -1;
         while (!signal.aborted) {
-          if (channel.unreachable) throw channel.unreachable;
           const latest = channel.latest;
           if (latest && latest.version > sent) {
             sent = latest.version;
@@ -115,50 +164,16 @@ export function createObservationHub(options: {
             if (isTerminal(latest.phase)) return;
             continue;
           }
-          await new Promise<void>((resolve) => {
-            const wake = () => {
-              channel.wake.delete(wake);
-              signal.removeEventListener("abort", wake);
-              resolve();
-            };
-            channel.wake.add(wake);
-            signal.addEventListener("abort", wake, { once: true });
-          });
+          if (channel.unreachable !== undefined) throw channel.unreachable;
+          if (channel.ended || channel.controller.signal.aborted) return;
+          await nextChange(channel, signal);
         }
       } finally {
-        release(driver, id, channel);
+        release(channel);
       }
-    },
-    ensure(driver, spec, env) {
-      const key = keyOf(driver, spec.id);
-      let pending = ensuring.get(key);
-      if (!pending) {
-        const controller = new AbortController();
-        pending = driver
-          .ensure(spec, env, controller.signal)
-          .catch((error: unknown) => {
-            options.onError?.(spec.id, error);
-            const channel = channels.get(key);
-            const latest = channel?.latest;
-            if (!channel || (latest && isTerminal(latest.phase))) return;
-            publish(channel, {
-              version: (latest?.version ?? 0) + 1,
-              phase: "failed",
-              steps: (latest?.steps ?? []).map((step) =>
-                step.state === "running" ? { ...step, state: "failed" } : step,
-              ),
-              logTail: latest?.logTail ?? [],
-              error: error instanceof DriverError ? error.message : "The launch could not start",
-            });
-          })
-          .finally(() => ensuring.delete(key));
-        ensuring.set(key, pending);
-      }
-      return pending;
     },
     close() {
-      for (const channel of channels.values()) channel.controller.abort();
-      channels.clear();
+      for (const channel of [...channels.values()]) remove(channel);
     },
   };
 }

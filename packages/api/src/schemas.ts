@@ -98,6 +98,8 @@ export const TicketPayloadSchema = z.object({
   template: z.string(),
   driver: z.string(),
   createdAt: z.number(),
+  /** Who launched it; tickets sealed before owners existed belong to `local`. */
+  owner: z.string().min(1).max(256).default("local"),
   /** Generated secrets by name (`password`, `token`). */
   secrets: z.record(z.string(), z.string()),
 });
@@ -106,6 +108,7 @@ export type Snapshot = z.infer<typeof SnapshotSchema>;
 export type Access = z.infer<typeof AccessSchema>;
 export type TemplateList = z.infer<typeof TemplateListSchema>;
 export type TicketPayload = z.infer<typeof TicketPayloadSchema>;
+export type TicketPayloadInput = z.input<typeof TicketPayloadSchema>;
 export type PrepareInput = z.infer<typeof PrepareInputSchema>;
 export type PrepareOutput = z.infer<typeof PrepareOutputSchema>;
 export type FollowInput = z.infer<typeof FollowInputSchema>;

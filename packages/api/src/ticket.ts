@@ -1,13 +1,13 @@
 import { seal, TokenError, unseal } from "@launcher/crypto-token";
 import { RateLimitError } from "./rate-limit.ts";
-import { type TicketPayload, TicketPayloadSchema } from "./schemas.ts";
+import { type TicketPayload, type TicketPayloadInput, TicketPayloadSchema } from "./schemas.ts";
 import type { LauncherContext } from "./trpc.ts";
 import { TRPCError } from "./trpc.ts";
 
 export const TICKET_PURPOSE = "launch";
 
 /** Seals a launch ticket with the newest key. */
-export function sealTicket(ctx: LauncherContext, payload: TicketPayload): Promise<string> {
+export function sealTicket(ctx: LauncherContext, payload: TicketPayloadInput): Promise<string> {
   return seal(ctx.deps.keyring, payload, {
     purpose: TICKET_PURPOSE,
     maxAge: ctx.deps.ticketMaxAge,
@@ -26,7 +26,13 @@ export async function openTicket(ctx: LauncherContext, ticket: string): Promise<
     throw rateLimited(error);
   }
   try {
-    return await unseal(keyring, ticket, { purpose: TICKET_PURPOSE, schema: TicketPayloadSchema });
+    // The configured max age, not only the one sealed in: lowering it retires older tickets,
+    // which could otherwise re-create instances whose tombstones are gone.
+    return await unseal(keyring, ticket, {
+      purpose: TICKET_PURPOSE,
+      schema: TicketPayloadSchema,
+      maxAge: ctx.deps.ticketMaxAge,
+    });
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
     logger.warn({ tokenCode: error.code, client: ctx.clientAddress }, "ticket refused");

@@ -20,6 +20,7 @@ export {
 } from "./driver.ts";
 export { probeHealth } from "./health.ts";
 export { type ObserveLoopOptions, observeLoop } from "./observe-loop.ts";
+export { DEFAULT_RETRY, type RetryOptions, retryDelay, sleep } from "./retry.ts";
 export { makeSteps, STEP_OF_PHASE, type StepKey, type StepMarks } from "./steps.ts";
 export {
   type ContainerSpec,

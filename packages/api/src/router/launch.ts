@@ -1,6 +1,7 @@
-import type { Driver, Observation, Template } from "@launcher/drivers";
-import { DriverError, isTerminal } from "@launcher/drivers";
+import type { Driver, Template } from "@launcher/drivers";
 import { type TRPCRouterRecord, tracked } from "@trpc/server";
+import { toClientError } from "../platform-errors.ts";
+import type { RateLimiter } from "../rate-limit.ts";
 import {
   DestroyInputSchema,
   DestroyOutputSchema,
@@ -8,12 +9,12 @@ import {
   FollowInputSchema,
   PrepareInputSchema,
   PrepareOutputSchema,
-  type Snapshot,
-  type TicketPayload,
 } from "../schemas.ts";
 import { generateInstanceId, generateSecrets } from "../secrets.ts";
+import { toSnapshot } from "../snapshot.ts";
 import { SubscriptionLimitError, takeSubscriptionSlot } from "../subscription-limit.ts";
 import { openTicket, rateLimited, sealTicket } from "../ticket.ts";
+import { instanceSpecOf, secretEnvOf } from "../ticket-launch.ts";
 import { type LauncherContext, publicProcedure, TRPCError } from "../trpc.ts";
 
 function resolveLaunch(
@@ -33,89 +34,36 @@ function resolveLaunch(
   return { template, driver };
 }
 
-/** Replaces every generated secret by a marker, in case an app printed one. */
-function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) out = out.split(secret).join("[redacted]");
-  return out;
-}
-
-function toSnapshot(ticket: TicketPayload, template: Template, o: Observation): Snapshot {
-  const secrets = Object.values(ticket.secrets);
-  const snapshot: Snapshot = {
-    id: ticket.id,
-    template: ticket.template,
-    driver: ticket.driver,
-    createdAt: ticket.createdAt,
-    version: o.version,
-    phase: o.phase,
-    steps: o.steps,
-    logTail: o.logTail.map((line) => redact(line, secrets)),
-  };
-  if (o.message) snapshot.message = redact(o.message, secrets);
-  if (o.error) snapshot.error = redact(o.error, secrets);
-  if (o.phase === "ready" && o.url) {
-    const names = template.secrets.filter((s) => s.credential).map((s) => s.name);
-    snapshot.access = {
-      url: o.url,
-      credentials: Object.fromEntries(names.map((n) => [n, ticket.secrets[n] ?? ""])),
-    };
-  }
-  return snapshot;
-}
-
-/** A platform failure is `SERVICE_UNAVAILABLE` (with `data.driverCode`); others pass. */
-function platformUnavailable(error: unknown): unknown {
-  if (!(error instanceof DriverError)) return error;
-  return new TRPCError({ code: "SERVICE_UNAVAILABLE", message: error.message, cause: error });
-}
-
-async function* followPlatform<T>(source: AsyncIterable<T>): AsyncIterable<T> {
+/** Counts one event against a rate limit, or refuses with `TOO_MANY_REQUESTS`. */
+function limit(limiter: RateLimiter, key: string): void {
   try {
-    yield* source;
+    limiter.hit(key);
   } catch (error) {
-    throw platformUnavailable(error);
+    throw rateLimited(error);
   }
 }
 
-/** The snapshots of one launch for one follower: see `follow`. */
-async function* followLaunch(
-  ctx: LauncherContext,
-  input: FollowInput,
-  signal: AbortSignal | undefined,
-) {
+/** The snapshots of one launch for one follower: the launch session does the rest. */
+async function* followLaunch(ctx: LauncherContext, input: FollowInput, signal: AbortSignal) {
+  limit(ctx.deps.limits.follow, ctx.clientAddress);
   const ticket = await openTicket(ctx, input.ticket);
+  limit(ctx.deps.limits.followInstance, `${ticket.driver}:${ticket.id}`);
   const { template, driver } = resolveLaunch(ctx, ticket.template, ticket.driver);
-  const last = input.lastEventId == null ? undefined : Number(input.lastEventId);
-  const aborted = signal ?? new AbortController().signal;
-  let ensured = false;
-  for await (const observation of followPlatform(ctx.deps.hub.watch(driver, ticket.id, aborted))) {
-    const terminal = isTerminal(observation.phase);
-    if (!ensured && !terminal) {
-      ensured = true;
-      if (observation.version === 0 && last === undefined) {
-        // A launch the platform does not know yet: say so before anything starts.
-        yield tracked("0", toSnapshot(ticket, template, observation));
-      }
-      const env = Object.fromEntries(
-        template.secrets.map((s) => [s.env, ticket.secrets[s.name] ?? ""]),
-      );
-      void ctx.deps.hub.ensure(
-        driver,
-        {
-          id: ticket.id,
-          template,
-          createdAt: ticket.createdAt,
-          owner: "local",
-          expiresAt: ticket.createdAt + (template.ttl ?? 28_800) * 1000,
-        },
-        env,
-      );
-      if (observation.version === 0) continue;
+  const launch = {
+    driver,
+    spec: instanceSpecOf(ticket, template, ctx.deps.instanceTtl),
+    env: secretEnvOf(ticket, template),
+  };
+  const lastEventId = input.lastEventId == null ? undefined : Number(input.lastEventId);
+  try {
+    for await (const { eventId, observation } of ctx.deps.launches.follow(launch, {
+      lastEventId,
+      signal,
+    })) {
+      yield tracked(eventId, toSnapshot(ticket, template, observation));
     }
-    if (last !== undefined && observation.version <= last && !terminal) continue;
-    yield tracked(String(observation.version), toSnapshot(ticket, template, observation));
-    if (terminal) return;
+  } catch (error) {
+    throw toClientError(error);
   }
 }
 
@@ -125,11 +73,7 @@ export const launchRouter = {
     .input(PrepareInputSchema)
     .output(PrepareOutputSchema)
     .mutation(async ({ ctx, input }) => {
-      try {
-        ctx.deps.limits.prepare.hit(ctx.clientAddress);
-      } catch (error) {
-        throw rateLimited(error);
-      }
+      limit(ctx.deps.limits.prepare, ctx.clientAddress);
       const driverName = input.driver ?? ctx.deps.defaultDriver;
       const { template, driver } = resolveLaunch(ctx, input.template, driverName);
       const availability = await driver.availableFor(template);
@@ -143,6 +87,7 @@ export const launchRouter = {
         template: template.id,
         driver: driverName,
         createdAt: Date.now(),
+        owner: ctx.user,
         secrets: generateSecrets(template.secrets),
       });
       ctx.deps.logger.info({ id, template: template.id, driver: driverName }, "launch prepared");
@@ -171,7 +116,7 @@ export const launchRouter = {
       throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: error.message, cause: error });
     }
     try {
-      yield* followLaunch(ctx, input, signal);
+      yield* followLaunch(ctx, input, signal ?? new AbortController().signal);
     } finally {
       releaseSlot();
     }
@@ -183,6 +128,8 @@ export const launchRouter = {
     .output(DestroyOutputSchema)
     .mutation(async ({ ctx, input }) => {
       const ticket = await openTicket(ctx, input.ticket);
+      // Each destroy may leave a tombstone on the platform, even for a merely prepared ticket.
+      limit(ctx.deps.limits.destroy, ctx.clientAddress);
       // Only the driver: a template no longer offered (or a fixture) can still be torn down.
       const driver = ctx.deps.drivers.get(ticket.driver);
       if (!driver) {
@@ -192,7 +139,7 @@ export const launchRouter = {
         });
       }
       await driver.destroy(ticket.id).catch((error: unknown) => {
-        throw platformUnavailable(error);
+        throw toClientError(error);
       });
       ctx.deps.logger.info({ id: ticket.id }, "instance destroyed");
       return { id: ticket.id, phase: "destroyed" as const };

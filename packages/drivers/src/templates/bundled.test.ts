@@ -1,12 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { TemplateSchema } from "../template.ts";
-import { BUNDLED_TEMPLATES, bundledTemplates, parseTemplates } from "./index.ts";
+import {
+  BUNDLED_LOCAL_VARS,
+  BUNDLED_TEMPLATES,
+  bundledTemplates,
+  parseTemplates,
+} from "./index.ts";
 
 const byId = (id: string) => bundledTemplates({ fixtures: true }).find((t) => t.id === id)!;
 
 describe("bundled templates", () => {
   it("are valid data, with unique ids, and fixtures only when asked for", () => {
-    expect(() => parseTemplates(BUNDLED_TEMPLATES)).not.toThrow();
+    expect(() =>
+      parseTemplates(BUNDLED_TEMPLATES, { localVars: BUNDLED_LOCAL_VARS }),
+    ).not.toThrow();
     expect(bundledTemplates().map((t) => t.id)).toEqual(["scratchpad", "jupyter", "livebook"]);
     expect(bundledTemplates({ fixtures: true }).length).toBeGreaterThan(3);
     expect(() => parseTemplates([BUNDLED_TEMPLATES[0], BUNDLED_TEMPLATES[0]])).toThrow(/duplicate/);
