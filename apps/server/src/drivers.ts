@@ -2,7 +2,7 @@ import type { Driver } from "@launcher/drivers";
 import { createDockerDriver } from "@launcher/drivers/docker";
 import { createFlyDriver } from "@launcher/drivers/fly";
 import { createKubernetesDriver } from "@launcher/drivers/kubernetes";
-import { createLocalDriver, sweepTombstones } from "@launcher/drivers/local";
+import { createLocalDriver } from "@launcher/drivers/local";
 import type { Env } from "./env.ts";
 import type { Logger } from "./logger.ts";
 
@@ -14,13 +14,16 @@ export function createDrivers(env: Env, logger: Logger): Map<string, Driver> {
   const tombstoneTtlSeconds = Math.max(7 * 86_400, env.LAUNCHER_TICKET_MAX_AGE * 2);
   const factories: Record<Env["LAUNCHER_DRIVERS"][number], () => Driver> = {
     local: () => {
-      void sweepTombstones(env.LAUNCHER_STATE_DIR, tombstoneTtlSeconds).catch(() => {});
-      return createLocalDriver({
+      const driver = createLocalDriver({
         stateDir: env.LAUNCHER_STATE_DIR,
         workRoot: env.LAUNCHER_WORK_DIR,
         vars: { scratchpad: env.LAUNCHER_SCRATCHPAD },
         publicHost: env.LAUNCHER_PUBLIC_HOST,
+        tombstoneTtlSeconds,
       });
+      // Finishes teardowns a crash cut short and drops old tombstones (also due periodically).
+      void driver.sweep().catch(() => {});
+      return driver;
     },
     docker: () =>
       createDockerDriver({

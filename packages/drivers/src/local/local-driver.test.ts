@@ -1,11 +1,11 @@
+import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Driver, Observation } from "../driver.ts";
 import { bundledTemplates } from "../templates/index.ts";
-import { createLocalDriver, sweepTombstones } from "./local-driver.ts";
-import { findProcesses, processStartTime } from "./proc.ts";
+import { createLocalDriver, type LocalDriverOptions } from "./local-driver.ts";
 
 const scratchpad = resolve(import.meta.dirname, "../../../../apps/scratchpad/dist/main.js");
 const template = bundledTemplates().find((t) => t.id === "scratchpad")!;
@@ -14,8 +14,15 @@ let stateDir = "";
 let workRoot = "";
 
 const newId = () => crypto.randomUUID().replaceAll("-", "");
-const makeDriver = () =>
-  createLocalDriver({ stateDir, workRoot, vars: { scratchpad }, pollMs: 50, stopGraceMs: 2000 });
+const makeDriver = (options: Partial<LocalDriverOptions> = {}) =>
+  createLocalDriver({
+    stateDir,
+    workRoot,
+    vars: { scratchpad },
+    pollMs: 50,
+    stopGraceMs: 2000,
+    ...options,
+  });
 
 async function until(driver: Driver, id: string, phases: string[], ms = 20_000) {
   const controller = new AbortController();
@@ -32,17 +39,34 @@ async function until(driver: Driver, id: string, phases: string[], ms = 20_000) 
   }
 }
 
-/** The instance's processes still alive: its monitor, and the app its record names. */
-async function leftovers(id: string): Promise<number[]> {
-  const dir = join(stateDir, "instances", id);
-  const monitors = await findProcesses(`launcher-monitor.mjs\u0000${dir}`);
-  const app = await readFile(join(dir, "app.json"), "utf8").then(
-    (text) => JSON.parse(text) as { pid: number },
-    () => undefined,
-  );
-  const appAlive = app !== undefined && (await processStartTime(app.pid)) !== undefined;
-  return appAlive ? [...monitors, app.pid] : monitors;
+/** Live pids whose command line or environment names `needle`, read straight from /proc. */
+async function processesNaming(needle: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
+      if (/^[ZX]$/.test(stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3))) continue;
+      const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8");
+      const environ = await readFile(`/proc/${entry}/environ`, "utf8");
+      if (cmdline.includes(needle) || environ.includes(needle)) found.push(Number(entry));
+    } catch {
+      // It ended while we looked.
+    }
+  }
+  return found;
 }
+
+/** The instance's processes still alive: its monitor, its app and whatever they started. */
+async function leftovers(id: string): Promise<number[]> {
+  const monitors = await processesNaming(
+    `launcher-monitor.mjs\u0000${join(stateDir, "instances", id)}`,
+  );
+  return [...new Set([...monitors, ...(await processesNaming(`LAUNCHER_INSTANCE=${id}`))])];
+}
+
+const monitorsOf = (id: string) =>
+  processesNaming(`launcher-monitor.mjs\u0000${join(stateDir, "instances", id)}`);
 
 /** Polls until the instance has no process left; fails after `ms`. */
 async function untilNoProcesses(id: string, ms = 10_000): Promise<void> {
@@ -52,6 +76,14 @@ async function untilNoProcesses(id: string, ms = 10_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+const specOf = (id: string, t = template) => ({
+  id,
+  template: t,
+  createdAt: Date.now(),
+  owner: "local",
+  expiresAt: Date.now() + 3_600_000,
+});
 
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), "launcher-local-state-"));
@@ -109,9 +141,7 @@ describe("local driver", () => {
     );
     const driver = makeDriver();
     expect((await until(driver, id, ["ready", "failed"])).last.phase).toBe("ready");
-    expect(
-      await findProcesses(`launcher-monitor.mjs\u0000${join(stateDir, "instances", id)}`),
-    ).toHaveLength(1);
+    expect(await monitorsOf(id)).toHaveLength(1);
     await driver.destroy(id);
   });
 
@@ -125,7 +155,9 @@ describe("local driver", () => {
       new AbortController().signal,
     );
     expect((await until(driver, id, ["destroyed", "ready"])).last.phase).toBe("destroyed");
-    expect(await sweepTombstones(stateDir, 0)).toBeGreaterThan(0);
+    // Past its lifetime (here: at once) a sweep removes the tombstone.
+    await makeDriver({ tombstoneTtlSeconds: 0 }).sweep();
+    expect(existsSync(join(stateDir, "instances", id))).toBe(false);
   });
 
   it("leaves nothing running when destroy and ensure race (seen orphaned before)", async () => {
@@ -163,14 +195,9 @@ describe("local driver", () => {
       ...template,
       drivers: { local: { ...template.drivers.local!, startDelay: 600 } },
     };
-    await driver.ensure(
-      {
-        id,
-        template: held,
-        createdAt: Date.now(),
-        owner: "local",
-        expiresAt: Date.now() + 3_600_000,
-      },
+    // Ensure follows the launch until it settles: here, until the monitor's death fails it.
+    const ensured = driver.ensure(
+      specOf(id, held),
       { SCRATCHPAD_PASSWORD: password },
       new AbortController().signal,
     );
@@ -188,6 +215,7 @@ describe("local driver", () => {
     expect(last.phase).toBe("failed");
     expect(last.error).toBe("The instance's monitor process died");
     expect(last.steps.find((step) => step.state === "failed")?.key).toBe("create");
+    await ensured;
     await driver.destroy(id);
   });
 

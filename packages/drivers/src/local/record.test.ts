@@ -2,7 +2,8 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { addMarker, phaseOf, readRecord } from "./record.ts";
+import { phaseOf } from "./record.ts";
+import { addMarker, readRecord } from "./record-files.ts";
 
 let dir = "";
 beforeEach(async () => {
