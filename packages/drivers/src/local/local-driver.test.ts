@@ -1,98 +1,26 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Driver, Observation } from "../driver.ts";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
 import { bundledTemplates } from "../templates/index.ts";
-import { createLocalDriver, type LocalDriverOptions } from "./local-driver.ts";
+import {
+  newId,
+  password,
+  processesNaming,
+  specOf,
+  scratchpadTemplate as template,
+  until,
+  useLocalState,
+  waitUntil,
+} from "./local-test-kit.ts";
 
-const scratchpad = resolve(import.meta.dirname, "../../../../apps/scratchpad/dist/main.js");
-const template = bundledTemplates().find((t) => t.id === "scratchpad")!;
-const password = "local-driver-test-password-123";
-let stateDir = "";
-let workRoot = "";
-
-const newId = () => crypto.randomUUID().replaceAll("-", "");
-const makeDriver = (options: Partial<LocalDriverOptions> = {}) =>
-  createLocalDriver({
-    stateDir,
-    workRoot,
-    vars: { scratchpad },
-    pollMs: 50,
-    stopGraceMs: 2000,
-    ...options,
-  });
-
-async function until(driver: Driver, id: string, phases: string[], ms = 20_000) {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), ms);
-  const seen: Observation[] = [];
-  try {
-    for await (const o of driver.observe(id, controller.signal)) {
-      seen.push(o);
-      if (phases.includes(o.phase)) return { last: o, seen };
-    }
-    throw new Error(`no ${phases} within ${ms} ms; saw ${seen.map((o) => o.phase)}`);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Live pids whose command line or environment names `needle`, read straight from /proc. */
-async function processesNaming(needle: string): Promise<number[]> {
-  const found: number[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
-      if (/^[ZX]$/.test(stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3))) continue;
-      const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8");
-      const environ = await readFile(`/proc/${entry}/environ`, "utf8");
-      if (cmdline.includes(needle) || environ.includes(needle)) found.push(Number(entry));
-    } catch {
-      // It ended while we looked.
-    }
-  }
-  return found;
-}
-
-/** The instance's processes still alive: its monitor, its app and whatever they started. */
-async function leftovers(id: string): Promise<number[]> {
-  const monitors = await processesNaming(
-    `launcher-monitor.mjs\u0000${join(stateDir, "instances", id)}`,
-  );
-  return [...new Set([...monitors, ...(await processesNaming(`LAUNCHER_INSTANCE=${id}`))])];
-}
-
+const local = useLocalState();
+const makeDriver = local.makeDriver;
+const leftovers = local.leftovers;
 const monitorsOf = (id: string) =>
-  processesNaming(`launcher-monitor.mjs\u0000${join(stateDir, "instances", id)}`);
-
-/** Polls until the instance has no process left; fails after `ms`. */
-async function untilNoProcesses(id: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while ((await leftovers(id)).length > 0) {
-    if (Date.now() > deadline) throw new Error(`instance ${id} still runs: ${await leftovers(id)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-const specOf = (id: string, t = template) => ({
-  id,
-  template: t,
-  createdAt: Date.now(),
-  owner: "local",
-  expiresAt: Date.now() + 3_600_000,
-});
-
-beforeAll(async () => {
-  stateDir = await mkdtemp(join(tmpdir(), "launcher-local-state-"));
-  workRoot = await mkdtemp(join(tmpdir(), "launcher-local-work-"));
-});
-afterAll(async () => {
-  await rm(stateDir, { recursive: true, force: true });
-  await rm(workRoot, { recursive: true, force: true });
-});
+  processesNaming(`launcher-monitor.mjs\u0000${local.recordOf(id)}`);
+const untilNoProcesses = (id: string) =>
+  waitUntil(async () => (await leftovers(id)).length === 0, `instance ${id} to stop`);
 
 describe("local driver", () => {
   it("launches Scratchpad to ready, with the password only in its environment", async () => {
@@ -113,8 +41,8 @@ describe("local driver", () => {
     const auth = (p: string) => ({ authorization: `Basic ${btoa(`u:${p}`)}` });
     expect((await fetch(last.url!, { headers: auth(password) })).status).toBe(200);
     expect((await fetch(last.url!, { headers: auth("wrong") })).status).toBe(401);
-    for (const name of await readdir(join(stateDir, "instances", id))) {
-      const text = await readFile(join(stateDir, "instances", id, name), "utf8");
+    for (const name of await readdir(local.recordOf(id))) {
+      const text = await readFile(join(local.recordOf(id), name), "utf8");
       expect(text).not.toContain(password);
     }
     await driver.destroy(id);
@@ -157,7 +85,7 @@ describe("local driver", () => {
     expect((await until(driver, id, ["destroyed", "ready"])).last.phase).toBe("destroyed");
     // Past its lifetime (here: at once) a sweep removes the tombstone.
     await makeDriver({ tombstoneTtlSeconds: 0 }).sweep();
-    expect(existsSync(join(stateDir, "instances", id))).toBe(false);
+    expect(existsSync(local.recordOf(id))).toBe(false);
   });
 
   it("leaves nothing running when destroy and ensure race (seen orphaned before)", async () => {
@@ -201,7 +129,7 @@ describe("local driver", () => {
       { SCRATCHPAD_PASSWORD: password },
       new AbortController().signal,
     );
-    const dir = join(stateDir, "instances", id);
+    const dir = local.recordOf(id);
     // Once the monitor has recorded itself (the app waits out its start delay):
     const deadline = Date.now() + 10_000;
     let monitor: { pid: number } | undefined;
