@@ -1,23 +1,15 @@
-import type { ChildProcess } from "node:child_process";
 import { constants } from "node:fs";
 import { access, mkdir, readdir, rm } from "node:fs/promises";
 import { delimiter, isAbsolute, join } from "node:path";
 import { cacheByKey, cacheFor } from "../availability-cache.ts";
-import type {
-  Availability,
-  Driver,
-  InstanceInfo,
-  InstanceSpec,
-  Observation,
-  SecretEnv,
-} from "../driver.ts";
+import type { Availability, Driver, InstanceInfo, Observation } from "../driver.ts";
 import { DriverError, isInstanceId, isTerminal } from "../driver.ts";
 import { observeLoop } from "../observe-loop.ts";
 import { fillPlaceholders, type Template } from "../template.ts";
-import { claimStart } from "./claim.ts";
-import { startInstance, varsFor } from "./launch.ts";
+import { ensureInstance } from "./ensure.ts";
+import { varsFor } from "./launch.ts";
 import { createLocalPlatform, type LocalDriverOptions, resolveSettings } from "./platform.ts";
-import { MONITOR_DIED, phaseOf, toInstanceInfo } from "./record.ts";
+import { phaseOf, toInstanceInfo } from "./record.ts";
 import { addMarker, readRecord } from "./record-files.ts";
 import { teardown } from "./teardown.ts";
 import { watchInstance } from "./watch.ts";
@@ -64,58 +56,6 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
     });
   };
 
-  /**
-   * Starts the instance unless another process does (or did), then follows it until it
-   * settles — ready, failed, or torn down — recording what only a process can see: a
-   * monitor that died. Finishes a teardown found half-done.
-   */
-  async function drive(spec: InstanceSpec, env: SecretEnv, signal: AbortSignal): Promise<void> {
-    const dir = platform.dirOf(spec.id);
-    let started = false;
-    for await (const observation of watchRecord(spec.id, signal)) {
-      const { phase } = observation;
-      if ((phase === "preparing" || phase === "creating") && !started) {
-        started = await claimStart(platform, spec.id, signal);
-        if (started) watchMonitor(spec.id, await start(spec, env));
-        continue;
-      }
-      if (phase === "destroying") return teardown(platform, spec.id);
-      if (phase === "failed" && observation.error === MONITOR_DIED) {
-        await addMarker(dir, "failed.json", { at: Date.now(), reason: MONITOR_DIED });
-      }
-      if (isTerminal(phase)) return;
-    }
-  }
-
-  async function start(spec: InstanceSpec, env: SecretEnv): Promise<ChildProcess> {
-    try {
-      return await startInstance(platform, spec, env);
-    } catch (error) {
-      const bad = error instanceof TypeError;
-      const reason = bad ? `Bad launch spec: ${error.message}` : "The instance could not start";
-      await addMarker(platform.dirOf(spec.id), "failed.json", {
-        at: Date.now(),
-        reason,
-        step: "create",
-      });
-      throw new DriverError(bad ? "bad_spec" : "platform", reason, { cause: error });
-    }
-  }
-
-  /** A monitor that ends before it recorded itself leaves nothing else to say so. */
-  function watchMonitor(id: string, monitor: ChildProcess): void {
-    monitor.once("exit", () => {
-      const dir = platform.dirOf(id);
-      void readRecord(dir)
-        .then(async (state) => {
-          if (state.monitor || state.destroyed) return;
-          const reason = "The instance's monitor could not start";
-          await addMarker(dir, "failed.json", { at: Date.now(), reason, step: "create" });
-        })
-        .catch(() => {});
-    });
-  }
-
   async function available(): Promise<Availability> {
     try {
       await workRoot();
@@ -153,22 +93,12 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
     },
 
     async ensure(spec, env, signal) {
-      const dir = platform.dirOf(spec.id);
+      platform.dirOf(spec.id);
       if (!spec.template.drivers.local) {
         throw new DriverError("bad_spec", `${spec.template.name} has no local launch spec`);
       }
       await workRoot();
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      if (!(await readRecord(dir)).destroyed) {
-        await addMarker(dir, "instance.json", {
-          at: Date.now(),
-          owner: spec.owner,
-          template: spec.template.id,
-          createdAt: spec.createdAt,
-          expiresAt: spec.expiresAt,
-        });
-      }
-      await drive(spec, env, signal);
+      return ensureInstance(platform, watchRecord, spec, env, signal);
     },
 
     async recordFailure(id, reason) {

@@ -1,4 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
+import { open, readdir, readFile } from "node:fs/promises";
 
 /** The environment variable every process of a local instance inherits: its instance id. */
 export const INSTANCE_ENV = "LAUNCHER_INSTANCE";
@@ -41,36 +41,64 @@ export interface ProcessEntry {
   instance?: string;
 }
 
-const marker = `${INSTANCE_ENV}=`;
+const MARKER = Buffer.from(`\0${INSTANCE_ENV}=`);
+/** Environments are read into one buffer this size; a marker past its end is not seen. */
+const ENVIRON_BYTES = 256 * 1024;
 
-async function readEntry(name: string): Promise<ProcessEntry | undefined> {
+/**
+ * The `LAUNCHER_INSTANCE` in a process's environment, or `undefined`. An instance's
+ * environment holds its secrets: it is read into `buffer` as bytes, never made a string,
+ * and the buffer is wiped at once.
+ */
+async function instanceOf(pid: string, buffer: Buffer): Promise<string | undefined> {
+  let length = 0;
   try {
-    const fields = statFields(await readFile(`/proc/${name}/stat`, "utf8"));
-    if (fields[0] === "Z" || fields[0] === "X") return undefined;
-    const entry: ProcessEntry = {
-      pid: Number(name),
-      startTime: Number(fields[19]),
-      pgrp: Number(fields[2]),
-      session: Number(fields[3]),
-    };
-    const environ = await readFile(`/proc/${name}/environ`, "latin1").catch(() => "");
-    const found = environ.startsWith(marker) ? 0 : environ.indexOf(`\0${marker}`) + 1;
-    if (found > 0 || environ.startsWith(marker)) {
-      const value = environ.slice(found + marker.length);
-      const end = value.indexOf("\0");
-      entry.instance = end < 0 ? value : value.slice(0, end);
+    const handle = await open(`/proc/${pid}/environ`, "r");
+    try {
+      buffer[0] = 0; // so that a marker at the very start is found like the others
+      length = 1;
+      let bytesRead = 1;
+      while (bytesRead > 0 && length < buffer.length) {
+        ({ bytesRead } = await handle.read(buffer, length, buffer.length - length, null));
+        length += bytesRead;
+      }
+    } finally {
+      await handle.close();
     }
-    return entry;
+    const at = buffer.subarray(0, length).indexOf(MARKER);
+    if (at < 0) return undefined;
+    const from = at + MARKER.length;
+    const end = buffer.indexOf(0, from);
+    return buffer.toString("latin1", from, end < 0 || end > length ? length : end);
   } catch {
-    return undefined; // It ended while we looked.
+    return undefined; // Not ours to read, or it ended.
+  } finally {
+    buffer.fill(0, 0, length);
   }
 }
 
 /** Every live process this user may see, with its group, session and instance marker. */
 export async function readProcessTable(): Promise<ProcessEntry[]> {
   const names = (await readdir("/proc").catch(() => [] as string[])).filter((n) => /^\d+$/.test(n));
-  const entries = await Promise.all(names.map(readEntry));
-  return entries.filter((entry): entry is ProcessEntry => entry !== undefined);
+  const stats = await Promise.all(
+    names.map((name) => readFile(`/proc/${name}/stat`, "utf8").catch(() => undefined)),
+  );
+  const buffer = Buffer.alloc(ENVIRON_BYTES);
+  const table: ProcessEntry[] = [];
+  for (const [index, name] of names.entries()) {
+    const fields = stats[index] && statFields(stats[index]);
+    if (!fields || fields[0] === "Z" || fields[0] === "X") continue;
+    const entry: ProcessEntry = {
+      pid: Number(name),
+      startTime: Number(fields[19]),
+      pgrp: Number(fields[2]),
+      session: Number(fields[3]),
+    };
+    const instance = await instanceOf(name, buffer);
+    if (instance !== undefined) entry.instance = instance;
+    table.push(entry);
+  }
+  return table;
 }
 
 /**
