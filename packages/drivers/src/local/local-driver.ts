@@ -10,7 +10,7 @@ import { ensureInstance } from "./ensure.ts";
 import { varsFor } from "./launch.ts";
 import { createLocalPlatform, type LocalDriverOptions, resolveSettings } from "./platform.ts";
 import { phaseOf, toInstanceInfo } from "./record.ts";
-import { addMarker, readRecord } from "./record-files.ts";
+import { addMarker, markedAt, readRecord } from "./record-files.ts";
 import { teardown } from "./teardown.ts";
 import { watchInstance } from "./watch.ts";
 import { checkWorkRoot } from "./work-root.ts";
@@ -126,6 +126,8 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
       const ids = (await readdir(platform.instancesDir).catch(() => [])).filter(isInstanceId);
       const infos = await Promise.all(
         ids.map(async (id) => {
+          // Most records are old tombstones: one look at the folder's end marker skips them.
+          if (await markedAt(platform.dirOf(id), "gone.json")) return undefined;
           const { state, facts } = await platform.read(id);
           return toInstanceInfo(id, state, facts);
         }),
@@ -135,24 +137,24 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
 
     async sweep() {
       const ids = (await readdir(platform.instancesDir).catch(() => [])).filter(isInstanceId);
-      const now = Date.now();
+      const expired = (since: number | undefined) =>
+        since !== undefined && Date.now() - since >= settings.tombstoneTtlMs;
       await Promise.all(
         ids.map(async (id) => {
-          const state = await readRecord(platform.dirOf(id));
-          if (state.destroyed && !state.gone) {
-            // A teardown cut short (a crash mid-destroy): the next sweep tries again.
-            await teardown(platform, id).catch(() => {});
+          const dir = platform.dirOf(id);
+          // A tombstone past its lifetime: no ticket can follow the instance any more.
+          if (await markedAt(dir, "gone.json")) {
+            if (expired(await markedAt(dir, "destroyed.json"))) {
+              await rm(dir, { recursive: true, force: true });
+            }
             return;
           }
-          // A tombstone past its lifetime, or a failure recorded for a launch that never
-          // started: no ticket can follow them any more.
-          const since = state.gone
-            ? state.destroyed?.at
-            : !state.claim && !state.instance
-              ? state.failed?.at
-              : undefined;
-          if (since !== undefined && now - since > settings.tombstoneTtlMs) {
-            await rm(platform.dirOf(id), { recursive: true, force: true });
+          const state = await readRecord(dir);
+          // A teardown cut short (a crash mid-destroy): finish it; the next sweep tries again.
+          if (state.destroyed) return teardown(platform, id).catch(() => {});
+          // A failure recorded for a launch that never started, past the same lifetime.
+          if (!state.claim && !state.instance && expired(state.failed?.at)) {
+            await rm(dir, { recursive: true, force: true });
           }
         }),
       );

@@ -50,6 +50,14 @@ async function logLength(path: string): Promise<number> {
   }
 }
 
+/** When a marker was added (its file's time), or `undefined` when it does not exist. */
+export async function markedAt(dir: string, name: string): Promise<number | undefined> {
+  return stat(join(dir, name)).then(
+    (info) => info.mtimeMs,
+    () => undefined,
+  );
+}
+
 /** Reads an instance's folder (see record.ts). A folder that does not exist: `exists: false`. */
 export async function readRecord(dir: string): Promise<RecordState> {
   let names: string[];
