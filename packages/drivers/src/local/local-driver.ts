@@ -52,7 +52,7 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
       // Before the folder exists nothing may wake the loop (a first launch on this state dir).
       intervalMs: (o) =>
         o.phase === "preparing" ? Math.min(settings.pollMs, 50) : settings.pollMs,
-      minGapMs: Math.min(settings.pollMs, 15),
+      minGapMs: Math.min(settings.pollMs, 5),
     });
   };
 

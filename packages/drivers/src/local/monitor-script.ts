@@ -93,15 +93,15 @@ const appAlive = () => {
 };
 let listening = false;
 let ready = false;
-let probeDelay = 5;
+let probeStart = 0;
 const probe = () => {
   if (ready || exited || stopping) return;
   let settled = false;
   const retry = () => {
     if (settled) return;
     settled = true;
-    probeDelay = Math.min(50, Math.ceil(probeDelay * 1.5));
-    setTimeout(probe, probeDelay);
+    // Every 10 ms at first (an app that starts fast is seen at once), then every 50 ms.
+    setTimeout(probe, Date.now() - probeStart < 2000 ? 10 : 50);
   };
   const req = request(launch.healthUrl, { agent: false, timeout: 2000 }, (res) => {
     res.resume();
@@ -150,6 +150,7 @@ setTimeout(() => {
   }
   child.on("spawn", () => {
     write("app.json", { pid: child.pid, startTime: Number(stat(child.pid)?.[19] ?? 0), at: Date.now() });
+    probeStart = Date.now();
     probe();
     setTimeout(() => {
       if (ready || exited) return;
