@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import type { InstanceSpec, Observation, SecretEnv } from "../driver.ts";
-import { DriverError, isTerminal } from "../driver.ts";
+import { DriverError } from "../driver.ts";
 import { claimStart } from "./claim.ts";
 import { startInstance } from "./launch.ts";
 import type { LocalPlatform } from "./platform.ts";
@@ -16,11 +16,11 @@ type Watch = (id: string, signal: AbortSignal) => AsyncIterable<Observation>;
  * unless another process does or did, then follows it until it settles — ready, failed, or
  * torn down — recording what only a process can see (a monitor that died) and finishing a
  * teardown found half-done. Readiness itself is recorded by the monitor, which probes the
- * app. Resolves once the platform holds the outcome; rejects when the instance could not be
- * started (bad spec, I/O), after recording that failure where it could. The secrets are held
- * only until the instance is started.
+ * app. Like every driver's (see lifecycle.ts): resolves at `ready`, or quietly once a destroy
+ * began; rejects at `failed` with why (recorded on the platform first) and when `signal`
+ * aborts. The secrets are held only until the instance is started.
  */
-export function ensureInstance(
+export function ensureLocalInstance(
   platform: LocalPlatform,
   watch: Watch,
   spec: InstanceSpec,
@@ -56,11 +56,16 @@ async function drive(
     }
     secrets.env = undefined;
     if (phase === "destroying") return teardown(platform, spec.id);
-    if (phase === "failed" && observation.error === MONITOR_DIED) {
-      await addMarker(dir, "failed.json", { at: Date.now(), reason: MONITOR_DIED });
+    if (phase === "destroyed" || phase === "ready") return;
+    if (phase === "failed") {
+      if (observation.error === MONITOR_DIED) {
+        await addMarker(dir, "failed.json", { at: Date.now(), reason: MONITOR_DIED });
+      }
+      throw new DriverError("platform", observation.error ?? "The launch failed");
     }
-    if (isTerminal(phase)) return;
   }
+  signal.throwIfAborted();
+  throw new DriverError("platform", "The instance could not be followed to its end");
 }
 
 async function start(

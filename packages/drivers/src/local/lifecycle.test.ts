@@ -27,7 +27,7 @@ describe("local launch lifecycle", () => {
     const record = local.recordOf(id);
     await waitUntil(async () => existsSync(join(record, "monitor.json")), "the monitor");
     stop.abort(); // the launcher stops watching
-    await ensured;
+    await expect(ensured).rejects.toThrow();
     await waitUntil(async () => existsSync(join(record, "ready.json")), "ready.json", 20_000);
     expect(existsSync(join(record, "listening.json"))).toBe(true);
     await driver.destroy(id);
@@ -75,7 +75,10 @@ describe("local launch lifecycle", () => {
     const failed = newId();
     const spec = specOf(ready, scratchpadTemplate, "alice");
     await driver.ensure(spec, env, never);
-    await driver.ensure(specOf(failed, scratchpadTemplate, "bob"), {}, never); // exits: no password
+    // No password: Scratchpad exits, and ensure says so.
+    await expect(
+      driver.ensure(specOf(failed, scratchpadTemplate, "bob"), {}, never),
+    ).rejects.toThrow(/exited \(code 1\)/);
     const listed = await driver.list();
     expect(listed).toContainEqual({
       id: ready,
@@ -106,7 +109,7 @@ describe("local launch lifecycle", () => {
       "The launch could not start: quota",
     );
     // A follow of that ticket afterwards starts nothing.
-    await driver.ensure(specOf(unknown), env, never);
+    await expect(driver.ensure(specOf(unknown), env, never)).rejects.toThrow(/quota/);
     expect(existsSync(join(local.recordOf(unknown), "launch.json"))).toBe(false);
 
     const ready = newId();

@@ -129,6 +129,7 @@ describe("local driver", () => {
       { SCRATCHPAD_PASSWORD: password },
       new AbortController().signal,
     );
+    ensured.catch(() => {}); // awaited below, once the monitor is killed
     const dir = local.recordOf(id);
     // Once the monitor has recorded itself (the app waits out its start delay):
     const deadline = Date.now() + 10_000;
@@ -143,7 +144,7 @@ describe("local driver", () => {
     expect(last.phase).toBe("failed");
     expect(last.error).toBe("The instance's monitor process died");
     expect(last.steps.find((step) => step.state === "failed")?.key).toBe("create");
-    await ensured;
+    await expect(ensured).rejects.toThrow("The instance's monitor process died");
     await driver.destroy(id);
   });
 
@@ -151,11 +152,8 @@ describe("local driver", () => {
     const driver = makeDriver();
     const id = newId();
     // Scratchpad refuses to start without a password.
-    await driver.ensure(
-      { id, template, createdAt: Date.now(), owner: "local", expiresAt: Date.now() + 3_600_000 },
-      {},
-      new AbortController().signal,
-    );
+    const ensured = driver.ensure(specOf(id), {}, new AbortController().signal);
+    await expect(ensured).rejects.toThrow(/exited \(code 1\)/);
     const { last } = await until(driver, id, ["ready", "failed"]);
     expect(last.phase).toBe("failed");
     expect(last.error).toMatch(/exited \(code 1\)/);

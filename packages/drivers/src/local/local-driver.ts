@@ -4,9 +4,10 @@ import { delimiter, isAbsolute, join } from "node:path";
 import { cacheByKey, cacheFor } from "../availability-cache.ts";
 import type { Availability, Driver, InstanceInfo, Observation } from "../driver.ts";
 import { DriverError, isInstanceId, isTerminal } from "../driver.ts";
+import { destroyInstance } from "../lifecycle.ts";
 import { observeLoop } from "../observe-loop.ts";
 import { fillPlaceholders, type Template } from "../template.ts";
-import { ensureInstance } from "./ensure.ts";
+import { ensureLocalInstance } from "./ensure.ts";
 import { varsFor } from "./launch.ts";
 import { createLocalPlatform, type LocalDriverOptions, resolveSettings } from "./platform.ts";
 import { phaseOf, toInstanceInfo } from "./record.ts";
@@ -98,7 +99,7 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
         throw new DriverError("bad_spec", `${spec.template.name} has no local launch spec`);
       }
       await workRoot();
-      return ensureInstance(platform, watchRecord, spec, env, signal);
+      return ensureLocalInstance(platform, watchRecord, spec, env, signal);
     },
 
     async recordFailure(id, reason) {
@@ -116,10 +117,16 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
 
     async destroy(id, reason = "destroyed") {
       const dir = platform.dirOf(id);
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      // The tombstone first: from now on no process starts or resumes this instance.
-      await addMarker(dir, "destroyed.json", { at: Date.now(), reason });
-      await teardown(platform, id);
+      await destroyInstance({
+        // The tombstone first: from now on no process starts or resumes this instance.
+        async writeTombstone() {
+          await mkdir(dir, { recursive: true, mode: 0o700 });
+          await addMarker(dir, "destroyed.json", { at: Date.now(), reason });
+        },
+        teardown: () => teardown(platform, id),
+        observe: (signal) => watchRecord(id, signal),
+        timeoutMs: settings.stopGraceMs + settings.claimGraceMs + 10_000,
+      });
     },
 
     async list() {

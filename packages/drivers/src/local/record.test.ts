@@ -62,7 +62,7 @@ describe("the record as an observation", () => {
     const gone = { ...running, destroyed: { at: 6, reason: "expired" }, gone: { at: 7 } };
     expect(toObservation(gone, {}, [])).toMatchObject({
       phase: "destroyed",
-      message: "The instance expired",
+      message: "The instance expired and was destroyed",
     });
     expect(toObservation(gone, {}, []).version).toBeGreaterThan(destroying.version);
   });

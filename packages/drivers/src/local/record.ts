@@ -171,10 +171,10 @@ export function toObservation(
   if (phase === "failed" && failed) observation.error = failed.error;
   const expired = state.destroyed?.reason === "expired";
   if (phase === "destroying") {
-    observation.message = expired ? "The instance expired; stopping it" : "Stopping the instance";
+    observation.message = expired ? "The instance expired: stopping it" : "Stopping the instance";
   }
   if (phase === "destroyed") {
-    observation.message = expired ? "The instance expired" : "The instance was destroyed";
+    observation.message = expired ? "The instance expired and was destroyed" : "Destroyed";
   }
   return observation;
 }

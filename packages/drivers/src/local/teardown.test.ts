@@ -46,7 +46,7 @@ describe("local destroy", () => {
     expect(seen[0]?.phase).toBe("destroying");
     expect(seen[0]?.message).toBe("Stopping the instance");
     expect(runningAtDestroyed).toEqual([]);
-    expect(seen.at(-1)?.message).toBe("The instance was destroyed");
+    expect(seen.at(-1)?.message).toBe("Destroyed");
   });
 
   it("tells followers that an expired instance expired", async () => {
@@ -55,7 +55,7 @@ describe("local destroy", () => {
     await driver.ensure(specOf(id), { SCRATCHPAD_PASSWORD: password }, never);
     await driver.destroy(id, "expired");
     const { last } = await until(driver, id, ["destroyed"]);
-    expect(last.message).toBe("The instance expired");
+    expect(last.message).toBe("The instance expired and was destroyed");
     expect(await driver.list()).not.toContainEqual(expect.objectContaining({ id }));
   });
 
