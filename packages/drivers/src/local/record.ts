@@ -181,8 +181,9 @@ export function toObservation(
 
 /**
  * The instance as `list()` shows it, or `undefined` when it is not listed: destroyed, or never
- * created (a record holding only a failure or a tombstone). A record from before owners were
- * kept is the launcher's one user's, and lives the default 8 hours from its claim.
+ * created (a record holding only a failure or a tombstone). A record from before owners and
+ * lifetimes were kept belongs to `local` and counts as expired, so the reaper ends it (as on
+ * docker).
  */
 export function toInstanceInfo(
   id: string,
@@ -203,6 +204,6 @@ export function toInstanceInfo(
     template: state.launch?.template ?? "",
     phase,
     createdAt,
-    expiresAt: createdAt + 8 * 3_600_000,
+    expiresAt: createdAt,
   };
 }
