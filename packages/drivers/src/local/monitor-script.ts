@@ -18,7 +18,7 @@ import { LOG_CUT_PREFIX } from "./record-files.ts";
 export const MONITOR_SCRIPT = `// launcher-monitor: written by the launcher's local driver; see monitor-script.ts.
 import { spawn } from "node:child_process";
 import {
-  closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync,
+  closeSync, existsSync, fstatSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync,
 } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
@@ -63,11 +63,11 @@ process.on("SIGHUP", () => {});
 // The log: the app's output, cut to its last half when it passes logMaxBytes.
 const logPath = join(dir, "log");
 let log = openSync(logPath, "a");
-let logSize = 0;
+let logSize = fstatSync(log).size;
 let dropped = 0;
 const cutLog = () => {
   const text = readFileSync(logPath);
-  let from = text.length - Math.floor(launch.logMaxBytes / 2);
+  let from = Math.max(0, text.length - Math.floor(launch.logMaxBytes / 2));
   const newline = text.indexOf(10, from);
   if (newline >= 0 && newline < text.length - 1) from = newline + 1;
   dropped += from;
