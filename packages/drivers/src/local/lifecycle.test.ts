@@ -2,15 +2,9 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import {
-  newId,
-  password,
-  scratchpadTemplate,
-  specOf,
-  until,
-  useLocalState,
-  waitUntil,
-} from "./local-test-kit.ts";
+import * as kit from "./local-test-kit.ts";
+
+const { newId, password, scratchpadTemplate, specOf, until, useLocalState, waitUntil } = kit;
 
 const local = useLocalState();
 const never = new AbortController().signal;

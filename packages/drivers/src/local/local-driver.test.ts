@@ -3,16 +3,10 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { bundledTemplates } from "../templates/index.ts";
-import {
-  newId,
-  password,
-  processesNaming,
-  specOf,
-  scratchpadTemplate as template,
-  until,
-  useLocalState,
-  waitUntil,
-} from "./local-test-kit.ts";
+import * as kit from "./local-test-kit.ts";
+
+const { newId, password, processesNaming, specOf, until, useLocalState, waitUntil } = kit;
+const template = kit.scratchpadTemplate;
 
 const local = useLocalState();
 const makeDriver = local.makeDriver;

@@ -4,17 +4,11 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Observation } from "../driver.ts";
-import {
-  fixtureTemplate,
-  isAlive,
-  newId,
-  password,
-  specOf,
-  until,
-  useLocalState,
-  waitUntil,
-} from "./local-test-kit.ts";
+import * as kit from "./local-test-kit.ts";
+
 import { processStartTime } from "./proc.ts";
+
+const { fixtureTemplate, isAlive, newId, password, specOf, until, useLocalState, waitUntil } = kit;
 
 const local = useLocalState();
 const never = new AbortController().signal;

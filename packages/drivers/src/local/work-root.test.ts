@@ -4,16 +4,10 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DriverError } from "../driver.ts";
 import { createLocalDriver } from "./local-driver.ts";
-import {
-  fixtureTemplate,
-  newId,
-  password,
-  scratchpad,
-  specOf,
-  until,
-  useLocalState,
-  waitUntil,
-} from "./local-test-kit.ts";
+import * as kit from "./local-test-kit.ts";
+
+const { fixtureTemplate, newId, password, scratchpad, specOf, until, useLocalState, waitUntil } =
+  kit;
 
 const local = useLocalState();
 const never = new AbortController().signal;
