@@ -1,20 +1,22 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { cacheFor } from "../availability-cache.ts";
 import { assertInstanceId, type Observation, type SecretEnv } from "../driver.ts";
 import { MONITOR_SCRIPT } from "./monitor-script.ts";
 import { INSTANCE_ENV, isSameProcessAlive, readProcessTable } from "./proc.ts";
 import { monitorMatters, type ProcessFacts, type RecordState, toObservation } from "./record.ts";
 import { readLogTail, readRecord } from "./record-files.ts";
+import { defaultWorkRoot } from "./work-root.ts";
 
 export interface LocalDriverOptions {
   /** The launcher's state directory; instance records live in `<stateDir>/instances/<id>/`. */
   stateDir: string;
   /**
    * Where instances' own working files go, one folder per instance, outside the state dir.
-   * Default: `<stateDir>-instances` beside the state dir. Created 0700; refused when it
-   * belongs to another user or others may write it.
+   * Default: `<stateDir>-instances` beside the state dir, or `$TMPDIR/launcher-instances-<uid>`
+   * where that folder cannot be made. Created 0700; refused when it belongs to another user
+   * or others may write it.
    */
   workRoot?: string;
   /** Extra placeholders for template commands, e.g. `{ scratchpad: "/…/main.js" }`. */
@@ -42,7 +44,7 @@ export function resolveSettings(options: LocalDriverOptions) {
   const pollMs = options.pollMs ?? 1000;
   return {
     stateDir: options.stateDir,
-    workRoot: options.workRoot ?? `${resolve(options.stateDir)}-instances`,
+    workRoot: options.workRoot ?? defaultWorkRoot(options.stateDir),
     vars: options.vars ?? {},
     publicHost: options.publicHost ?? "127.0.0.1",
     pollMs,

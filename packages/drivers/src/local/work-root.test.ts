@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { DriverError } from "../driver.ts";
 import { createLocalDriver } from "./local-driver.ts";
 import * as kit from "./local-test-kit.ts";
+import { defaultWorkRoot } from "./work-root.ts";
 
 const { fixtureTemplate, newId, password, scratchpad, specOf, until, useLocalState, waitUntil } =
   kit;
@@ -29,6 +30,13 @@ describe("local instances' own folders", () => {
       await rm(stateDir, { recursive: true, force: true });
       await rm(root, { recursive: true, force: true });
     }
+  });
+
+  it("fall back to this user's own folder in the temp dir beside an unwritable state dir", () => {
+    // The container image keeps its state in /var/lib/launcher, whose parent only root writes.
+    const root = defaultWorkRoot("/var/lib/launcher", () => false);
+    expect(root).toBe(join(tmpdir(), `launcher-instances-${process.getuid!()}`));
+    expect(defaultWorkRoot("/srv/launcher", () => true)).toBe("/srv/launcher-instances");
   });
 
   it("refuse a root that others may write, or that belongs to another user", async () => {

@@ -1,5 +1,29 @@
+import { accessSync, constants, existsSync } from "node:fs";
 import { mkdir, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { DriverError } from "../driver.ts";
+
+const canWrite = (path: string) => {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Where instances' own folders go by default: `<stateDir>-instances` beside the state dir
+ * (outside it, as pinned); where that cannot be made (a state dir in a folder this user may
+ * not write, as in the container image), a folder of this user's own in the temp dir. Either
+ * is checked by `checkWorkRoot` before use.
+ */
+export function defaultWorkRoot(stateDir: string, writable = canWrite): string {
+  const sibling = `${resolve(stateDir)}-instances`;
+  if (writable(existsSync(sibling) ? sibling : dirname(sibling))) return sibling;
+  return join(tmpdir(), `launcher-instances-${process.getuid?.() ?? "user"}`);
+}
 
 /**
  * Makes sure the folder that holds instances' own files is ours alone, creating it (0700)
