@@ -3,12 +3,12 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readTree } from "@launcher/testing";
+import { readTree, waitFor } from "@launcher/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Observation } from "../driver.ts";
 import { bundledTemplates } from "../templates/index.ts";
 import { createLocalDriver } from "./local-driver.ts";
-import { processesNaming, waitUntil } from "./local-test-kit.ts";
+import { processesNaming } from "./local-test-kit.ts";
 
 // Real Jupyter Notebook from Debian's `jupyter-notebook` package; CI installs it.
 const hasJupyter = (() => {
@@ -85,7 +85,9 @@ describe.skipIf(!hasJupyter)("jupyter on the local driver", () => {
           return false;
         }
       });
-    await waitUntil(async () => (await kernels()).length > 0, "the kernel to start", 30_000);
+    await waitFor(async () => (await kernels()).length > 0, "the kernel to start", {
+      timeoutMs: 30_000,
+    });
     await driver.destroy(id);
     expect(await processesNaming(`LAUNCHER_INSTANCE=${id}`)).toEqual([]);
     expect(await readTree(join(workRoot, id))).toEqual([]);

@@ -1,10 +1,11 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { waitFor } from "@launcher/testing";
 import { describe, expect, it } from "vitest";
 import * as kit from "./local-test-kit.ts";
 
-const { newId, password, scratchpadTemplate, specOf, until, useLocalState, waitUntil } = kit;
+const { newId, password, scratchpadTemplate, specOf, until, useLocalState } = kit;
 
 const local = useLocalState();
 const never = new AbortController().signal;
@@ -19,10 +20,12 @@ describe("local launch lifecycle", () => {
     const stop = new AbortController();
     const ensured = driver.ensure(specOf(id), env, stop.signal);
     const record = local.recordOf(id);
-    await waitUntil(async () => existsSync(join(record, "monitor.json")), "the monitor");
+    await waitFor(async () => existsSync(join(record, "monitor.json")), "the monitor");
     stop.abort(); // the launcher stops watching
     await expect(ensured).rejects.toThrow();
-    await waitUntil(async () => existsSync(join(record, "ready.json")), "ready.json", 20_000);
+    await waitFor(async () => existsSync(join(record, "ready.json")), "ready.json", {
+      timeoutMs: 20_000,
+    });
     expect(existsSync(join(record, "listening.json"))).toBe(true);
     await driver.destroy(id);
   });
@@ -52,7 +55,7 @@ describe("local launch lifecycle", () => {
     expect((await until(driver, id, ["ready", "failed"])).last.phase).toBe("ready");
     const monitor = JSON.parse(await readFile(join(local.recordOf(id), "monitor.json"), "utf8"));
     process.kill(monitor.pid, "SIGKILL");
-    await waitUntil(
+    await waitFor(
       async () => (await driver.list()).some((i) => i.id === id && i.phase === "failed"),
       "the instance to list as failed",
     );

@@ -1,11 +1,12 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { waitFor } from "@launcher/testing";
 import { describe, expect, it } from "vitest";
 import { bundledTemplates } from "../templates/index.ts";
 import * as kit from "./local-test-kit.ts";
 
-const { newId, password, processesNaming, specOf, until, useLocalState, waitUntil } = kit;
+const { newId, password, processesNaming, specOf, until, useLocalState } = kit;
 const template = kit.scratchpadTemplate;
 
 const local = useLocalState();
@@ -14,7 +15,7 @@ const leftovers = local.leftovers;
 const monitorsOf = (id: string) =>
   processesNaming(`launcher-monitor.mjs\u0000${local.recordOf(id)}`);
 const untilNoProcesses = (id: string) =>
-  waitUntil(async () => (await leftovers(id)).length === 0, `instance ${id} to stop`);
+  waitFor(async () => (await leftovers(id)).length === 0, `instance ${id} to stop`);
 
 describe("local driver", () => {
   it("launches Scratchpad to ready, with the password only in its environment", async () => {

@@ -123,9 +123,8 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
           await mkdir(dir, { recursive: true, mode: 0o700 });
           await addMarker(dir, "destroyed.json", { at: Date.now(), reason });
         },
+        // Resolves once nothing of the instance runs (and records that): no wait needed after.
         teardown: () => teardown(platform, id),
-        observe: (signal) => watchRecord(id, signal),
-        timeoutMs: settings.stopGraceMs + settings.claimGraceMs + 10_000,
       });
     },
 

@@ -2,7 +2,8 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll } from "vitest";
-import type { Driver, InstanceSpec, Observation } from "../driver.ts";
+import type { Driver, Observation } from "../driver.ts";
+import { newInstanceSpec } from "../driver-fixtures.ts";
 import { type Template, TemplateSchema } from "../template.ts";
 import { bundledTemplates } from "../templates/index.ts";
 import { createLocalDriver, type LocalDriverOptions } from "./local-driver.ts";
@@ -17,13 +18,7 @@ const fixtureApp = resolve(import.meta.dirname, "fixtures/app.mjs");
 export const newId = () => crypto.randomUUID().replaceAll("-", "");
 
 export const specOf = (id: string, template = scratchpadTemplate, owner = "local") =>
-  ({
-    id,
-    template,
-    createdAt: Date.now(),
-    owner,
-    expiresAt: Date.now() + 3_600_000,
-  }) satisfies InstanceSpec;
+  newInstanceSpec(template, { id, owner });
 
 /** A template running fixtures/app.mjs with `flags` (see there). */
 export function fixtureTemplate(...flags: string[]): Template {
@@ -76,15 +71,6 @@ export async function isAlive(pid: number): Promise<boolean> {
   const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
   const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
   return stat !== "" && state !== "Z" && state !== "X";
-}
-
-/** Polls `test` every 20 ms until it holds; fails after `ms`. */
-export async function waitUntil(test: () => Promise<boolean>, what: string, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (!(await test())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /**

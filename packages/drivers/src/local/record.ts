@@ -1,6 +1,7 @@
 import type { InstanceInfo, Observation, Phase } from "../driver.ts";
 import { phaseRank } from "../driver.ts";
 import { makeSteps, type StepKey, type StepMarks } from "../steps.ts";
+import { DESTROYED_VERSION, describeTombstone } from "../tombstone-observation.ts";
 
 /**
  * The local driver's platform record, and how it reads as an observation. Pure: no file, no
@@ -26,11 +27,13 @@ import { makeSteps, type StepKey, type StepMarks } from "../steps.ts";
  * - The phase is derived from which markers exist, plus one fact about processes: whether the
  *   recorded monitor (pid and start time) still runs. A dead process never comes back, so every
  *   launcher process derives the same phase, and it never goes backwards.
- * - `destroyed` only once `gone.json` exists; between the tombstone and it, `destroying`.
+ * - `destroyed` only once `gone.json` exists; between the tombstone and it, `destroying`
+ *   (described as on every platform that keeps a tombstone: tombstone-observation.ts).
  * - A record whose monitor is gone is `failed`, even after `ready`: nothing watches the app.
  * - The version is the phase's rank × 2³², plus, while the launch moves, the log's length
- *   counted from its first byte (bytes cut from its head still count), which only grows.
- *   Terminal phases have a fixed version, so a resent terminal snapshot is the same event.
+ *   counted from its first byte (bytes cut from its head still count), which only grows;
+ *   `destroyed` is the largest version there is. Terminal phases have a fixed version, so a
+ *   resent terminal snapshot is the same event.
  * - None of it holds a secret.
  */
 export interface Marker {
@@ -120,8 +123,10 @@ export function phaseOf(state: RecordState, facts: ProcessFacts = {}): Phase {
   return launchPhase(state, facts);
 }
 
+/** `destroyed` takes the shared `DESTROYED_VERSION`, above every other. */
 export function versionOf(state: RecordState, phase: Phase): number {
   if (!state.exists) return 0;
+  if (phase === "destroyed") return DESTROYED_VERSION;
   const moving = phaseRank(phase) < phaseRank("ready");
   return phaseRank(phase) * 2 ** 32 + (moving ? Math.min(state.logLength, 2 ** 32 - 1) : 0);
 }
@@ -150,32 +155,25 @@ export function toObservation(
   facts: ProcessFacts,
   logTail: string[],
 ): Observation {
-  const phase = phaseOf(state, facts);
+  if (state.destroyed) {
+    return describeTombstone({
+      keys: STEP_KEYS,
+      expired: state.destroyed.reason === "expired",
+      running: !state.gone,
+      destroyingVersion: versionOf(state, "destroying"),
+    });
+  }
+  const phase = launchPhase(state, facts);
+  const failed = phase === "failed" ? failure(state) : undefined;
   const marks: StepMarks = {
     create: { startedAt: state.claim?.at, endedAt: state.app?.at },
     start: { startedAt: state.app?.at, endedAt: state.listening?.at },
     check: { startedAt: state.listening?.at, endedAt: state.ready?.at },
   };
-  const under = launchPhase(state, facts);
-  const failed = under === "failed" ? failure(state) : undefined;
-  let steps = makeSteps({ keys: STEP_KEYS, phase, failedStep: failed?.step, marks });
-  if (phase === "destroying") {
-    // What had run stays as it was; what had not is skipped.
-    steps = makeSteps({ keys: STEP_KEYS, phase: under, failedStep: failed?.step, marks }).map(
-      (step) =>
-        step.state === "running" || step.state === "pending" ? { ...step, state: "skipped" } : step,
-    );
-  }
+  const steps = makeSteps({ keys: STEP_KEYS, phase, failedStep: failed?.step, marks });
   const observation: Observation = { version: versionOf(state, phase), phase, steps, logTail };
   if (phase === "ready" && state.launch) observation.url = state.launch.url;
-  if (phase === "failed" && failed) observation.error = failed.error;
-  const expired = state.destroyed?.reason === "expired";
-  if (phase === "destroying") {
-    observation.message = expired ? "The instance expired: stopping it" : "Stopping the instance";
-  }
-  if (phase === "destroyed") {
-    observation.message = expired ? "The instance expired and was destroyed" : "Destroyed";
-  }
+  if (failed) observation.error = failed.error;
   return observation;
 }
 

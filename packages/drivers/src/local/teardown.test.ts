@@ -2,13 +2,14 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { waitFor } from "@launcher/testing";
 import { describe, expect, it } from "vitest";
 import type { Observation } from "../driver.ts";
 import * as kit from "./local-test-kit.ts";
 
 import { processStartTime } from "./proc.ts";
 
-const { fixtureTemplate, isAlive, newId, password, specOf, until, useLocalState, waitUntil } = kit;
+const { fixtureTemplate, isAlive, newId, password, specOf, until, useLocalState } = kit;
 
 const local = useLocalState();
 const never = new AbortController().signal;
@@ -34,7 +35,7 @@ describe("local destroy", () => {
     expect((await until(driver, id, ["ready", "failed"])).last.phase).toBe("ready");
     const destroyed = driver.destroy(id);
     const tombstone = join(local.recordOf(id), "destroyed.json");
-    await waitUntil(async () => existsSync(tombstone), "the tombstone");
+    await waitFor(async () => existsSync(tombstone), "the tombstone");
     const { seen, runningAtDestroyed } = await followTeardown(id);
     await destroyed;
     expect(seen[0]?.phase).toBe("destroying");
@@ -62,7 +63,7 @@ describe("local destroy", () => {
     const { last } = await until(driver, id, ["ready", "failed"]);
     expect(last.phase).toBe("ready");
     let line: string | undefined;
-    await waitUntil(async () => {
+    await waitFor(async () => {
       const log = await readFile(join(local.recordOf(id), "log"), "utf8").catch(() => "");
       line = log.split("\n").find((l) => l.startsWith("children "));
       return line !== undefined;

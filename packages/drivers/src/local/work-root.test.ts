@@ -1,14 +1,14 @@
 import { chmod, chown, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { waitFor } from "@launcher/testing";
 import { describe, expect, it } from "vitest";
 import { DriverError } from "../driver.ts";
 import { createLocalDriver } from "./local-driver.ts";
 import * as kit from "./local-test-kit.ts";
 import { defaultWorkRoot } from "./work-root.ts";
 
-const { fixtureTemplate, newId, password, scratchpad, specOf, until, useLocalState, waitUntil } =
-  kit;
+const { fixtureTemplate, newId, password, scratchpad, specOf, until, useLocalState } = kit;
 
 const local = useLocalState();
 const never = new AbortController().signal;
@@ -80,7 +80,7 @@ describe("the local instance log", () => {
     const { last, seen } = await until(driver, id, ["ready", "failed"]);
     expect(last.phase).toBe("ready");
     const log = join(local.recordOf(id), "log");
-    await waitUntil(async () => (await readFile(log, "utf8")).includes("spam done"), "the output");
+    await waitFor(async () => (await readFile(log, "utf8")).includes("spam done"), "the output");
     const text = await readFile(log, "utf8");
     expect(text.length).toBeLessThanOrEqual(2 * 64 * 1024);
     expect(text).toMatch(/^\[launcher: the log was cut here; \d+ earlier bytes were dropped\]\n/);
