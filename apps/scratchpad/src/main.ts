@@ -6,9 +6,9 @@ if ("problems" in config) {
   for (const problem of config.problems) console.error(`scratchpad: ${problem}`);
   process.exit(1);
 }
-const { password, port, host } = config.env;
+const { password, port, host, instance } = config.env;
 
-const server = createScratchpad(password);
+const server = createScratchpad(password, { instance });
 server.listen(port, host, () => {
   const address = server.address();
   const actual = typeof address === "object" && address ? address.port : port;

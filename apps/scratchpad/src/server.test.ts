@@ -66,4 +66,43 @@ describe("scratchpad", () => {
     const html = await (await fetch(base, { headers })).text();
     expect(html).toContain("&#60;b&#62;hi&#60;/b&#62;");
   });
+
+  it("keeps the sessions of two instances on one host apart (cookies ignore ports)", async () => {
+    // Regression: every instance named its cookie `scratchpad`, so signing in to one signed
+    // the browser out of the other.
+    const servers = [
+      createScratchpad(password, { instance: "a".repeat(32) }),
+      createScratchpad(password, { instance: "b".repeat(32) }),
+    ];
+    const bases = await Promise.all(
+      servers.map(
+        (s) =>
+          new Promise<string>((resolve) =>
+            s.listen(0, "127.0.0.1", () =>
+              resolve(`http://127.0.0.1:${(s.address() as AddressInfo).port}/`),
+            ),
+          ),
+      ),
+    );
+    try {
+      // A browser's jar for host 127.0.0.1: a cookie of the same name replaces the older one.
+      const jar = new Map<string, string>();
+      for (const url of bases) {
+        const login = await fetch(`${url}login`, {
+          method: "POST",
+          body: new URLSearchParams({ password }),
+          redirect: "manual",
+        });
+        const [pair] = login.headers.get("set-cookie")!.split(";");
+        const [name, value] = pair!.split("=");
+        jar.set(name!, value!);
+      }
+      const cookie = [...jar].map(([name, value]) => `${name}=${value}`).join("; ");
+      for (const url of bases) {
+        expect((await fetch(url, { headers: { cookie } })).status, url).toBe(200);
+      }
+    } finally {
+      for (const s of servers) s.close();
+    }
+  });
 });

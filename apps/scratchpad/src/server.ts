@@ -33,21 +33,31 @@ function basicPassword(header: string | undefined): string | undefined {
   return colon < 0 ? undefined : decoded.slice(colon + 1);
 }
 
-function cookieSession(header: string | undefined): string | undefined {
+function cookieSession(header: string | undefined, name: string): string | undefined {
   return header
     ?.split(";")
     .map((part) => part.trim())
-    .find((part) => part.startsWith("scratchpad="))
-    ?.slice("scratchpad=".length);
+    .find((part) => part.startsWith(`${name}=`))
+    ?.slice(name.length + 1);
+}
+
+export interface ScratchpadOptions {
+  /**
+   * Names the session cookie `scratchpad-<instance>`. Cookies ignore ports, so two instances
+   * on one host must not share a name or each sign-in signs the other out. Default: a
+   * random name per process (its sessions live in its memory anyway).
+   */
+  instance?: string;
 }
 
 /**
  * The Scratchpad app: a password-protected notes page. HTTP Basic auth (any user
  * name) for scripts, a login form and a session cookie for browsers; `/health` is open.
  */
-export function createScratchpad(password: string): Server {
+export function createScratchpad(password: string, options: ScratchpadOptions = {}): Server {
   const notes: string[] = [];
   const sessions = new Set<string>();
+  const cookie = `scratchpad-${options.instance ?? randomBytes(8).toString("hex")}`;
 
   const send = (res: ServerResponse, status: number, html: string, headers = {}) => {
     res.writeHead(status, {
@@ -76,13 +86,13 @@ export function createScratchpad(password: string): Server {
         res
           .writeHead(303, {
             location: "./",
-            "set-cookie": `scratchpad=${session}; HttpOnly; SameSite=Strict; Path=/`,
+            "set-cookie": `${cookie}=${session}; HttpOnly; SameSite=Strict; Path=/`,
           })
           .end();
         return;
       }
       const given = basicPassword(req.headers.authorization);
-      const session = cookieSession(req.headers.cookie);
+      const session = cookieSession(req.headers.cookie, cookie);
       const signedIn =
         (given !== undefined && sameSecret(given, password)) ||
         (session !== undefined && sessions.has(session));

@@ -17,21 +17,15 @@ export function createDrivers(env: Env, logger: Logger): Map<string, LazyDriver>
   const tombstoneTtlSeconds = Math.max(7 * 86_400, env.LAUNCHER_TICKET_MAX_AGE * 2);
   const factories: Record<Env["LAUNCHER_DRIVERS"][number], () => Promise<Driver>> = {
     local: async () => {
-      const { createLocalDriver, sweepTombstones } = await import("@launcher/drivers/local");
-      const driver = createLocalDriver({
+      const { createLocalDriver } = await import("@launcher/drivers/local");
+      return createLocalDriver({
         stateDir: env.LAUNCHER_STATE_DIR,
         workRoot: env.LAUNCHER_WORK_DIR,
         vars: localVars(env),
         publicHost: env.LAUNCHER_PUBLIC_HOST,
+        // Its sweep finishes cut-short teardowns and drops tombstones past this lifetime.
+        tombstoneTtlSeconds,
       });
-      // Old tombstones go with each sweep (for as long as the driver's own sweep leaves them).
-      return {
-        ...driver,
-        async sweep() {
-          await sweepTombstones(env.LAUNCHER_STATE_DIR, tombstoneTtlSeconds);
-          await driver.sweep();
-        },
-      };
     },
     docker: async () =>
       (await import("@launcher/drivers/docker")).createDockerDriver({

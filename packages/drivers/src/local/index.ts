@@ -1,1 +1,1 @@
-export { createLocalDriver, type LocalDriverOptions, sweepTombstones } from "./local-driver.ts";
+export { createLocalDriver, type LocalDriverOptions } from "./local-driver.ts";

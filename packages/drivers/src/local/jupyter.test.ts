@@ -1,12 +1,14 @@
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readTree } from "@launcher/testing";
+import { readTree, waitFor } from "@launcher/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Observation } from "../driver.ts";
 import { bundledTemplates } from "../templates/index.ts";
 import { createLocalDriver } from "./local-driver.ts";
+import { processesNaming } from "./local-test-kit.ts";
 
 // Real Jupyter Notebook from Debian's `jupyter-notebook` package; CI installs it.
 const hasJupyter = (() => {
@@ -68,7 +70,26 @@ describe.skipIf(!hasJupyter)("jupyter on the local driver", () => {
     const log = await readFile(join(stateDir, "instances", id, "log"), "utf8");
     expect(log).toContain("Jupyter Notebook");
     for (const file of await readTree(stateDir)) expect(file.text, file.path).not.toContain(token);
+    // A kernel runs in a session of its own: destroy must end it too.
+    const kernel = await fetch(`${base}api/kernels`, {
+      method: "POST",
+      headers: { authorization: `token ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "python3" }),
+    });
+    expect(kernel.status).toBe(201);
+    const kernels = async () =>
+      (await processesNaming(`LAUNCHER_INSTANCE=${id}`)).filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("ipykernel");
+        } catch {
+          return false;
+        }
+      });
+    await waitFor(async () => (await kernels()).length > 0, "the kernel to start", {
+      timeoutMs: 30_000,
+    });
     await driver.destroy(id);
+    expect(await processesNaming(`LAUNCHER_INSTANCE=${id}`)).toEqual([]);
     expect(await readTree(join(workRoot, id))).toEqual([]);
   }, 90_000);
 });

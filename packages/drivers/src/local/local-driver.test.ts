@@ -1,66 +1,21 @@
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Driver, Observation } from "../driver.ts";
+import { existsSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { waitFor } from "@launcher/testing";
+import { describe, expect, it } from "vitest";
 import { bundledTemplates } from "../templates/index.ts";
-import { createLocalDriver, sweepTombstones } from "./local-driver.ts";
-import { findProcesses, processStartTime } from "./proc.ts";
+import * as kit from "./local-test-kit.ts";
 
-const scratchpad = resolve(import.meta.dirname, "../../../../apps/scratchpad/dist/main.js");
-const template = bundledTemplates().find((t) => t.id === "scratchpad")!;
-const password = "local-driver-test-password-123";
-let stateDir = "";
-let workRoot = "";
+const { newId, password, processesNaming, specOf, until, useLocalState } = kit;
+const template = kit.scratchpadTemplate;
 
-const newId = () => crypto.randomUUID().replaceAll("-", "");
-const makeDriver = () =>
-  createLocalDriver({ stateDir, workRoot, vars: { scratchpad }, pollMs: 50, stopGraceMs: 2000 });
-
-async function until(driver: Driver, id: string, phases: string[], ms = 20_000) {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), ms);
-  const seen: Observation[] = [];
-  try {
-    for await (const o of driver.observe(id, controller.signal)) {
-      seen.push(o);
-      if (phases.includes(o.phase)) return { last: o, seen };
-    }
-    throw new Error(`no ${phases} within ${ms} ms; saw ${seen.map((o) => o.phase)}`);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The instance's processes still alive: its monitor, and the app its record names. */
-async function leftovers(id: string): Promise<number[]> {
-  const dir = join(stateDir, "instances", id);
-  const monitors = await findProcesses(`launcher-monitor.mjs\u0000${dir}`);
-  const app = await readFile(join(dir, "app.json"), "utf8").then(
-    (text) => JSON.parse(text) as { pid: number },
-    () => undefined,
-  );
-  const appAlive = app !== undefined && (await processStartTime(app.pid)) !== undefined;
-  return appAlive ? [...monitors, app.pid] : monitors;
-}
-
-/** Polls until the instance has no process left; fails after `ms`. */
-async function untilNoProcesses(id: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while ((await leftovers(id)).length > 0) {
-    if (Date.now() > deadline) throw new Error(`instance ${id} still runs: ${await leftovers(id)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-beforeAll(async () => {
-  stateDir = await mkdtemp(join(tmpdir(), "launcher-local-state-"));
-  workRoot = await mkdtemp(join(tmpdir(), "launcher-local-work-"));
-});
-afterAll(async () => {
-  await rm(stateDir, { recursive: true, force: true });
-  await rm(workRoot, { recursive: true, force: true });
-});
+const local = useLocalState();
+const makeDriver = local.makeDriver;
+const leftovers = local.leftovers;
+const monitorsOf = (id: string) =>
+  processesNaming(`launcher-monitor.mjs\u0000${local.recordOf(id)}`);
+const untilNoProcesses = (id: string) =>
+  waitFor(async () => (await leftovers(id)).length === 0, `instance ${id} to stop`);
 
 describe("local driver", () => {
   it("launches Scratchpad to ready, with the password only in its environment", async () => {
@@ -81,8 +36,8 @@ describe("local driver", () => {
     const auth = (p: string) => ({ authorization: `Basic ${btoa(`u:${p}`)}` });
     expect((await fetch(last.url!, { headers: auth(password) })).status).toBe(200);
     expect((await fetch(last.url!, { headers: auth("wrong") })).status).toBe(401);
-    for (const name of await readdir(join(stateDir, "instances", id))) {
-      const text = await readFile(join(stateDir, "instances", id, name), "utf8");
+    for (const name of await readdir(local.recordOf(id))) {
+      const text = await readFile(join(local.recordOf(id), name), "utf8");
       expect(text).not.toContain(password);
     }
     await driver.destroy(id);
@@ -109,9 +64,7 @@ describe("local driver", () => {
     );
     const driver = makeDriver();
     expect((await until(driver, id, ["ready", "failed"])).last.phase).toBe("ready");
-    expect(
-      await findProcesses(`launcher-monitor.mjs\u0000${join(stateDir, "instances", id)}`),
-    ).toHaveLength(1);
+    expect(await monitorsOf(id)).toHaveLength(1);
     await driver.destroy(id);
   });
 
@@ -125,7 +78,9 @@ describe("local driver", () => {
       new AbortController().signal,
     );
     expect((await until(driver, id, ["destroyed", "ready"])).last.phase).toBe("destroyed");
-    expect(await sweepTombstones(stateDir, 0)).toBeGreaterThan(0);
+    // Past its lifetime (here: at once) a sweep removes the tombstone.
+    await makeDriver({ tombstoneTtlSeconds: 0 }).sweep();
+    expect(existsSync(local.recordOf(id))).toBe(false);
   });
 
   it("leaves nothing running when destroy and ensure race (seen orphaned before)", async () => {
@@ -163,18 +118,14 @@ describe("local driver", () => {
       ...template,
       drivers: { local: { ...template.drivers.local!, startDelay: 600 } },
     };
-    await driver.ensure(
-      {
-        id,
-        template: held,
-        createdAt: Date.now(),
-        owner: "local",
-        expiresAt: Date.now() + 3_600_000,
-      },
+    // Ensure follows the launch until it settles: here, until the monitor's death fails it.
+    const ensured = driver.ensure(
+      specOf(id, held),
       { SCRATCHPAD_PASSWORD: password },
       new AbortController().signal,
     );
-    const dir = join(stateDir, "instances", id);
+    ensured.catch(() => {}); // awaited below, once the monitor is killed
+    const dir = local.recordOf(id);
     // Once the monitor has recorded itself (the app waits out its start delay):
     const deadline = Date.now() + 10_000;
     let monitor: { pid: number } | undefined;
@@ -188,6 +139,7 @@ describe("local driver", () => {
     expect(last.phase).toBe("failed");
     expect(last.error).toBe("The instance's monitor process died");
     expect(last.steps.find((step) => step.state === "failed")?.key).toBe("create");
+    await expect(ensured).rejects.toThrow("The instance's monitor process died");
     await driver.destroy(id);
   });
 
@@ -195,11 +147,8 @@ describe("local driver", () => {
     const driver = makeDriver();
     const id = newId();
     // Scratchpad refuses to start without a password.
-    await driver.ensure(
-      { id, template, createdAt: Date.now(), owner: "local", expiresAt: Date.now() + 3_600_000 },
-      {},
-      new AbortController().signal,
-    );
+    const ensured = driver.ensure(specOf(id), {}, new AbortController().signal);
+    await expect(ensured).rejects.toThrow(/exited \(code 1\)/);
     const { last } = await until(driver, id, ["ready", "failed"]);
     expect(last.phase).toBe("failed");
     expect(last.error).toMatch(/exited \(code 1\)/);

@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { isInstanceId } from "../driver.ts";
 
 /** Ports handed out by this process lately: its own launches never share one. */
 const handedOut = new Map<number, number>();
@@ -92,7 +93,7 @@ export async function reserve(dir: string, port: number, id: string): Promise<bo
 }
 
 async function instanceGone(reservations: string, id: string): Promise<boolean> {
-  if (!/^[0-9a-f]{32}$/.test(id)) return true;
+  if (!isInstanceId(id)) return true;
   const record = join(reservations, "..", "instances", id);
   const exists = (name: string) =>
     stat(join(record, name)).then(

@@ -1,16 +1,22 @@
-import { readdir, readFile } from "node:fs/promises";
+import { open, readdir, readFile } from "node:fs/promises";
+
+/** The environment variable every process of a local instance inherits: its instance id. */
+export const INSTANCE_ENV = "LAUNCHER_INSTANCE";
+
+/** One line of `/proc/PID/stat`, the fields after the command name (which may hold spaces). */
+function statFields(text: string): string[] {
+  return text.slice(text.lastIndexOf(")") + 2).split(" ");
+}
 
 /**
- * A process's start time (clock ticks since boot, from /proc/PID/stat), which tells a
- * live process from a reused pid. `undefined` when there is no such process or it is
- * a zombie: a dead process can linger for seconds before it is reaped, so `kill -0`
- * would say it lives.
+ * A process's start time (clock ticks since boot, /proc/PID/stat field 22), which tells a
+ * live process from a reused pid. `undefined` when there is no such process or it is a
+ * zombie: a dead process can linger for seconds before it is reaped, so `kill -0` would say
+ * it lives.
  */
 export async function processStartTime(pid: number): Promise<number | undefined> {
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-    // The command name may hold spaces and parentheses: fields start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const fields = statFields(await readFile(`/proc/${pid}/stat`, "utf8"));
     if (fields[0] === "Z" || fields[0] === "X") return undefined;
     const start = Number(fields[19]);
     return Number.isFinite(start) ? start : undefined;
@@ -21,31 +27,120 @@ export async function processStartTime(pid: number): Promise<number | undefined>
 
 /** Whether the process that was `pid` when it started at `startTime` still runs. */
 export async function isSameProcessAlive(pid: number, startTime: number): Promise<boolean> {
-  return (await processStartTime(pid)) === startTime;
+  return pid > 0 && (await processStartTime(pid)) === startTime;
 }
 
-/** Pids whose command line contains `marker` (used to find an instance's monitor). */
-export async function findProcesses(marker: string): Promise<number[]> {
-  const found: number[] = [];
-  for (const entry of await readdir("/proc").catch(() => [] as string[])) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8");
-      if (cmdline.includes(marker) && (await processStartTime(Number(entry))) !== undefined) {
-        found.push(Number(entry));
-      }
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return found;
+/** A live process as /proc shows it. */
+export interface ProcessEntry {
+  pid: number;
+  startTime: number;
+  /** Process group and session ids. */
+  pgrp: number;
+  session: number;
+  /** Its `LAUNCHER_INSTANCE`, when its environment holds one (and we may read it). */
+  instance?: string;
 }
 
-/** Sends a signal, ignoring a process that is already gone. */
-export function signalProcess(pid: number, signal: NodeJS.Signals): void {
+const MARKER = Buffer.from(`\0${INSTANCE_ENV}=`);
+/** Environments are read into one buffer this size; a marker past its end is not seen. */
+const ENVIRON_BYTES = 256 * 1024;
+
+/**
+ * The `LAUNCHER_INSTANCE` in a process's environment, or `undefined`. An instance's
+ * environment holds its secrets: it is read into `buffer` as bytes, never made a string,
+ * and the buffer is wiped at once.
+ */
+async function instanceOf(pid: string, buffer: Buffer): Promise<string | undefined> {
+  let length = 0;
   try {
-    process.kill(pid, signal);
+    const handle = await open(`/proc/${pid}/environ`, "r");
+    try {
+      buffer[0] = 0; // so that a marker at the very start is found like the others
+      length = 1;
+      let bytesRead = 1;
+      while (bytesRead > 0 && length < buffer.length) {
+        ({ bytesRead } = await handle.read(buffer, length, buffer.length - length, null));
+        length += bytesRead;
+      }
+    } finally {
+      await handle.close();
+    }
+    const at = buffer.subarray(0, length).indexOf(MARKER);
+    if (at < 0) return undefined;
+    const from = at + MARKER.length;
+    const end = buffer.indexOf(0, from);
+    return buffer.toString("latin1", from, end < 0 || end > length ? length : end);
   } catch {
-    // Already gone.
+    return undefined; // Not ours to read, or it ended.
+  } finally {
+    buffer.fill(0, 0, length);
+  }
+}
+
+/** Every live process this user may see, with its group, session and instance marker. */
+export async function readProcessTable(): Promise<ProcessEntry[]> {
+  const names = (await readdir("/proc").catch(() => [] as string[])).filter((n) => /^\d+$/.test(n));
+  const stats = await Promise.all(
+    names.map((name) => readFile(`/proc/${name}/stat`, "utf8").catch(() => undefined)),
+  );
+  const buffer = Buffer.alloc(ENVIRON_BYTES);
+  const table: ProcessEntry[] = [];
+  for (const [index, name] of names.entries()) {
+    const fields = stats[index] && statFields(stats[index]);
+    if (!fields || fields[0] === "Z" || fields[0] === "X") continue;
+    const entry: ProcessEntry = {
+      pid: Number(name),
+      startTime: Number(fields[19]),
+      pgrp: Number(fields[2]),
+      session: Number(fields[3]),
+    };
+    const instance = await instanceOf(name, buffer);
+    if (instance !== undefined) entry.instance = instance;
+    table.push(entry);
+  }
+  return table;
+}
+
+/**
+ * The processes of one instance in a process table: those whose environment names it, those
+ * recorded for it (pid and start time must match: a reused pid is someone else), and every
+ * process in the same process group or session as one of those — a child that cleared its
+ * environment but stayed. Never this process, nor its own group or session.
+ */
+export function instanceProcesses(
+  table: readonly ProcessEntry[],
+  id: string,
+  recorded: readonly { pid: number; startTime: number }[] = [],
+): ProcessEntry[] {
+  const self = table.find((entry) => entry.pid === process.pid);
+  const own = (entry: ProcessEntry) =>
+    entry.instance === id ||
+    recorded.some((mark) => mark.pid === entry.pid && mark.startTime === entry.startTime);
+  const seeds = table.filter((entry) => entry.pid !== process.pid && own(entry));
+  const groups = new Set(seeds.map((entry) => entry.pgrp));
+  const sessions = new Set(seeds.map((entry) => entry.session));
+  if (self) {
+    groups.delete(self.pgrp);
+    sessions.delete(self.session);
+  }
+  groups.delete(0);
+  sessions.delete(0);
+  return table.filter(
+    (entry) =>
+      entry.pid !== process.pid &&
+      (own(entry) || groups.has(entry.pgrp) || sessions.has(entry.session)),
+  );
+}
+
+/** Signals the process only if it is still the one that started at `startTime`. */
+export async function signalProcess(
+  target: { pid: number; startTime: number },
+  signal: NodeJS.Signals,
+): Promise<void> {
+  if (!(await isSameProcessAlive(target.pid, target.startTime))) return;
+  try {
+    process.kill(target.pid, signal);
+  } catch {
+    // Gone meanwhile.
   }
 }

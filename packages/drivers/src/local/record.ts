@@ -1,36 +1,65 @@
-import { link, open, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import type { Phase } from "../driver.ts";
+import type { InstanceInfo, Observation, Phase } from "../driver.ts";
+import { phaseRank } from "../driver.ts";
+import { makeSteps, type StepKey, type StepMarks } from "../steps.ts";
+import { DESTROYED_VERSION, describeTombstone } from "../tombstone-observation.ts";
 
 /**
- * The local driver's platform record: a folder per instance holding small marker
- * files that are only ever added, never changed. The phase is derived from which
- * markers exist, so it never goes backwards and every launcher process derives the
- * same one. None of them holds a secret.
+ * The local driver's platform record, and how it reads as an observation. Pure: no file, no
+ * process; `record-files.ts` reads the folder and `proc.ts` the processes.
  *
- *   claim.N       who is starting the instance (N grows when a crashed start is taken over)
- *   launch.json   the command, non-secret env, port and working dir
- *   monitor.json  the monitor process (pid, start time)
- *   app.json      the app process started
- *   listening.json  the app's port answered
- *   ready.json    the health check passed
- *   exit.json     the app exited (code, signal)
- *   failed.json   the launch failed for another reason (timeout, crash)
- *   destroyed.json  the tombstone
- *   log           the app's output
+ * An instance is a folder `<stateDir>/instances/<id>/` of small marker files that are only ever
+ * added (created whole and exclusively, so of two processes exactly one wins), never changed:
+ *
+ *   instance.json   owner, template, createdAt, expiresAt (ensure, before anything else)
+ *   claim.N         who is starting the instance (N grows when a crashed start is taken over)
+ *   launch.json     the command, non-secret env, port and working dir (ensure)
+ *   monitor.json    the monitor process (pid, start time), written by the monitor
+ *   app.json        the app process started (pid, start time), by the monitor
+ *   listening.json  the app's port answered, by the monitor
+ *   ready.json      the health check passed, by the monitor
+ *   exit.json       the app exited (code, signal), by the monitor
+ *   failed.json     the launch failed for another reason (timeout, a start error, recordFailure)
+ *   destroyed.json  the tombstone, with its reason (destroy, before any teardown)
+ *   gone.json       the teardown finished: nothing of the instance runs, its files are removed
+ *   log             the app's output, cut to its tail past a size (the cut is said in it)
+ *
+ * Invariants:
+ * - The phase is derived from which markers exist, plus one fact about processes: whether the
+ *   recorded monitor (pid and start time) still runs. A dead process never comes back, so every
+ *   launcher process derives the same phase, and it never goes backwards.
+ * - `destroyed` only once `gone.json` exists; between the tombstone and it, `destroying`
+ *   (described as on every platform that keeps a tombstone: tombstone-observation.ts).
+ * - A record whose monitor is gone is `failed`, even after `ready`: nothing watches the app.
+ * - The version is the phase's rank × 2³², plus, while the launch moves, the log's length
+ *   counted from its first byte (bytes cut from its head still count), which only grows;
+ *   `destroyed` is the largest version there is. Terminal phases have a fixed version, so a
+ *   resent terminal snapshot is the same event.
+ * - None of it holds a secret.
  */
 export interface Marker {
   at: number;
   [key: string]: unknown;
 }
 
-export interface Claim extends Marker {
+/** A process as recorded: its pid and the start time that tells it from a reused pid. */
+export interface ProcessMark extends Marker {
   pid: number;
   startTime: number;
+}
+
+export interface Claim extends ProcessMark {
   generation: number;
 }
 
+export interface InstanceFile extends Marker {
+  owner: string;
+  template: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
 export interface LaunchFile {
+  id: string;
   command: string[];
   env: Record<string, string>;
   cwd: string;
@@ -40,37 +69,48 @@ export interface LaunchFile {
   template: string;
   timeout: number;
   startDelayMs: number;
+  /** The log is cut to its tail past this many bytes. */
+  logMaxBytes: number;
 }
 
 export interface RecordState {
   exists: boolean;
+  instance?: InstanceFile;
   claim?: Claim;
   launch?: LaunchFile;
-  monitor?: Marker & { pid: number; startTime: number };
-  app?: Marker & { pid: number };
+  monitor?: ProcessMark;
+  /** `startTime` is missing in records written before it was kept. */
+  app?: Marker & { pid: number; startTime?: number };
   listening?: Marker;
   ready?: Marker;
   exit?: Marker & { code?: number | null; signal?: string | null; error?: string };
   failed?: Marker & { reason: string; step?: string };
-  destroyed?: Marker;
-  logBytes: number;
+  destroyed?: Marker & { reason?: string };
+  gone?: Marker;
+  /** The log's length from its first byte ever written: its size plus what was cut. */
+  logLength: number;
 }
 
-const RANK: Record<Phase, number> = {
-  preparing: 0,
-  pulling: 1,
-  creating: 2,
-  starting: 3,
-  checking: 4,
-  ready: 5,
-  failed: 6,
-  destroying: 7,
-  destroyed: 8,
-};
+/** What the record alone cannot say. `monitorAlive` undefined: not looked at (taken as alive). */
+export interface ProcessFacts {
+  monitorAlive?: boolean;
+}
 
-export function phaseOf(state: RecordState): Phase {
-  if (state.destroyed) return "destroyed";
-  if (state.failed || state.exit) return "failed";
+export const STEP_KEYS = ["create", "start", "check"] as const satisfies readonly StepKey[];
+type LocalStep = (typeof STEP_KEYS)[number];
+
+export const MONITOR_DIED = "The instance's monitor process died";
+
+/** Whether the monitor is worth looking at: it is recorded and nothing final happened yet. */
+export const monitorMatters = (state: RecordState): boolean =>
+  !!state.monitor && !state.exit && !state.failed && !state.destroyed;
+
+const monitorDied = (state: RecordState, facts: ProcessFacts) =>
+  monitorMatters(state) && facts.monitorAlive === false;
+
+/** The phase the markers say, ignoring a tombstone. */
+function launchPhase(state: RecordState, facts: ProcessFacts): Phase {
+  if (state.failed || state.exit || monitorDied(state, facts)) return "failed";
   if (state.ready) return "ready";
   if (state.listening) return "checking";
   if (state.app) return "starting";
@@ -78,136 +118,90 @@ export function phaseOf(state: RecordState): Phase {
   return "preparing";
 }
 
-/**
- * The version any process derives from the same record: the phase's rank, then, within
- * a phase that is still moving, how much the app has logged (a log only grows).
- * Terminal phases have a fixed version, so a resent terminal snapshot is the same event.
- */
+export function phaseOf(state: RecordState, facts: ProcessFacts = {}): Phase {
+  if (state.destroyed) return state.gone ? "destroyed" : "destroying";
+  return launchPhase(state, facts);
+}
+
+/** `destroyed` takes the shared `DESTROYED_VERSION`, above every other. */
 export function versionOf(state: RecordState, phase: Phase): number {
   if (!state.exists) return 0;
-  const moving = phase !== "ready" && phase !== "failed" && phase !== "destroyed";
-  return RANK[phase] * 2 ** 32 + (moving ? Math.min(state.logBytes, 2 ** 32 - 1) : 0);
+  if (phase === "destroyed") return DESTROYED_VERSION;
+  const moving = phaseRank(phase) < phaseRank("ready");
+  return phaseRank(phase) * 2 ** 32 + (moving ? Math.min(state.logLength, 2 ** 32 - 1) : 0);
 }
 
-async function readJson<T>(path: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await readFile(path, "utf8")) as T;
-  } catch {
-    return undefined;
+function failure(state: RecordState): { error: string; step: LocalStep } {
+  const running: LocalStep = state.listening ? "check" : state.app ? "start" : "create";
+  if (state.failed) {
+    const step = STEP_KEYS.find((key) => key === state.failed?.step) ?? running;
+    return { error: state.failed.reason, step };
   }
-}
-
-/**
- * A marker that exists counts even when its content cannot be read: one left empty by
- * a launcher killed mid-write (before markers were published whole) must not read as
- * absent, or its phase could never be reached again (the marker cannot be re-added).
- * It then says only when it appeared; a claim says its owner is unknown (pid 0: dead).
- */
-async function readMarker<T extends Marker>(
-  path: string,
-  fallback: object = {},
-): Promise<T | undefined> {
-  const value = await readJson<T>(path);
-  if (value && typeof value === "object") return value;
-  const info = await stat(path).catch(() => undefined);
-  return info ? ({ ...fallback, at: info.mtimeMs } as T) : undefined;
-}
-
-export async function readRecord(dir: string): Promise<RecordState> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return { exists: false, logBytes: 0 };
+  if (state.exit) {
+    const { error, signal, code } = state.exit;
+    return {
+      error: error
+        ? `The command could not start (${error})`
+        : `The instance exited (${signal ? `signal ${signal}` : `code ${code}`})`,
+      step: running,
+    };
   }
-  const has = (name: string) => names.includes(name);
-  const claims = names
-    .filter((n) => /^claim\.\d+$/.test(n))
-    .map((n) => Number(n.slice(6)))
-    .sort((a, b) => b - a);
-  const get = <T extends Marker | undefined>(name: string) =>
-    has(name) ? readMarker<NonNullable<T>>(join(dir, name)) : undefined;
-  const [claim, launch, monitor, app, listening, ready, exit, failed, destroyed] =
-    await Promise.all([
-      claims.length
-        ? readMarker<Claim>(join(dir, `claim.${claims[0]}`), { pid: 0, startTime: 0 })
-        : undefined,
-      has("launch.json") ? readJson<LaunchFile>(join(dir, "launch.json")) : undefined,
-      // The monitor writes its own markers whole (temp file + rename): read them as they are.
-      has("monitor.json") ? readJson<RecordState["monitor"]>(join(dir, "monitor.json")) : undefined,
-      has("app.json") ? readJson<RecordState["app"]>(join(dir, "app.json")) : undefined,
-      get<Marker>("listening.json"),
-      get<Marker>("ready.json"),
-      has("exit.json") ? readJson<RecordState["exit"]>(join(dir, "exit.json")) : undefined,
-      get<RecordState["failed"]>("failed.json"),
-      get<Marker>("destroyed.json"),
-    ]);
-  const logBytes = has("log")
-    ? await stat(join(dir, "log")).then(
-        (s) => s.size,
-        () => 0,
-      )
-    : 0;
-  return {
-    exists: true,
-    claim: claim && { ...claim, generation: claims[0]! },
-    launch,
-    monitor,
-    app,
-    listening,
-    ready,
-    exit,
-    failed,
-    destroyed,
-    logBytes,
+  return { error: MONITOR_DIED, step: running };
+}
+
+/** The observation the record makes, given the processes' facts and the log's last lines. */
+export function toObservation(
+  state: RecordState,
+  facts: ProcessFacts,
+  logTail: string[],
+): Observation {
+  if (state.destroyed) {
+    return describeTombstone({
+      keys: STEP_KEYS,
+      expired: state.destroyed.reason === "expired",
+      running: !state.gone,
+      destroyingVersion: versionOf(state, "destroying"),
+    });
+  }
+  const phase = launchPhase(state, facts);
+  const failed = phase === "failed" ? failure(state) : undefined;
+  const marks: StepMarks = {
+    create: { startedAt: state.claim?.at, endedAt: state.app?.at },
+    start: { startedAt: state.app?.at, endedAt: state.listening?.at },
+    check: { startedAt: state.listening?.at, endedAt: state.ready?.at },
   };
+  const steps = makeSteps({ keys: STEP_KEYS, phase, failedStep: failed?.step, marks });
+  const observation: Observation = { version: versionOf(state, phase), phase, steps, logTail };
+  if (phase === "ready" && state.launch) observation.url = state.launch.url;
+  if (failed) observation.error = failed.error;
+  return observation;
 }
 
 /**
- * Adds a marker unless it exists. Exclusive and whole: the content is written to a
- * temporary file first, then hard-linked to the marker's name, which fails if the name
- * exists. Of two processes adding the same marker exactly one wins and the other learns
- * it lost (returns false); a launcher killed at any instant leaves either no marker or a
- * complete one, never an empty file that blocks the phase for ever.
+ * The instance as `list()` shows it, or `undefined` when it is not listed: destroyed, or never
+ * created (a record holding only a failure or a tombstone). A record from before owners and
+ * lifetimes were kept belongs to `local` and counts as expired, so the reaper ends it (as on
+ * docker).
  */
-export async function addMarker(dir: string, name: string, value: object): Promise<boolean> {
-  const tmp = join(dir, `.${name}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-  await writeFile(tmp, JSON.stringify(value), { mode: 0o600 });
-  try {
-    await link(tmp, join(dir, name));
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw error;
-  } finally {
-    await unlink(tmp).catch(() => {});
+export function toInstanceInfo(
+  id: string,
+  state: RecordState,
+  facts: ProcessFacts,
+): InstanceInfo | undefined {
+  const phase = phaseOf(state, facts);
+  if (phase === "destroyed" || !state.exists) return undefined;
+  if (state.instance) {
+    const { owner, template, createdAt, expiresAt } = state.instance;
+    return { id, owner, template, phase, createdAt, expiresAt };
   }
-}
-
-/** Writes a whole file atomically (temp file + rename), so no reader sees half of it. */
-export async function writeAtomic(dir: string, name: string, value: object): Promise<void> {
-  const tmp = join(dir, `.${name}.${process.pid}.${Math.random().toString(36).slice(2)}`);
-  await writeFile(tmp, JSON.stringify(value), { mode: 0o600 });
-  await rename(tmp, join(dir, name));
-}
-
-/** The last lines of the instance's log. */
-export async function readLogTail(dir: string, lines = 20, bytes = 8192): Promise<string[]> {
-  try {
-    const handle = await open(join(dir, "log"), "r");
-    try {
-      const { size } = await handle.stat();
-      const start = Math.max(0, size - bytes);
-      const buffer = Buffer.alloc(size - start);
-      await handle.read(buffer, 0, buffer.length, start);
-      const text = buffer.toString("utf8").split(/\r?\n/);
-      if (start > 0) text.shift();
-      if (text.at(-1) === "") text.pop();
-      return text.slice(-lines).map((line) => line.slice(0, 500));
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    return [];
-  }
+  if (!state.claim) return undefined;
+  const createdAt = state.claim.at;
+  return {
+    id,
+    owner: "local",
+    template: state.launch?.template ?? "",
+    phase,
+    createdAt,
+    expiresAt: createdAt,
+  };
 }

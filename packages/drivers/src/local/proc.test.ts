@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { instanceProcesses, type ProcessEntry, readProcessTable } from "./proc.ts";
+
+const id = "a".repeat(32);
+const entry = (pid: number, more: Partial<ProcessEntry> = {}): ProcessEntry => ({
+  pid,
+  startTime: pid * 10,
+  pgrp: pid,
+  session: pid,
+  ...more,
+});
+
+describe("an instance's processes", () => {
+  it("are those naming it, those recorded with their start time, and their groups and sessions", () => {
+    const table = [
+      entry(100, { instance: id }), // the monitor, a session leader
+      entry(101, { pgrp: 100, session: 100 }), // a child that cleared its environment
+      entry(200, { instance: id }), // a child that left with setsid
+      entry(300), // recorded, and still the same process
+      entry(400), // recorded, but the pid was reused since
+      entry(500, { instance: "b".repeat(32) }), // another instance
+      entry(600), // a bystander
+    ];
+    const recorded = [
+      { pid: 300, startTime: 3000 },
+      { pid: 400, startTime: 1 },
+    ];
+    const pids = instanceProcesses(table, id, recorded).map((p) => p.pid);
+    expect(pids.sort()).toEqual([100, 101, 200, 300]);
+  });
+
+  it("never include this process, its group or its session", () => {
+    const self = entry(process.pid, { pgrp: 7, session: 7 });
+    const table = [
+      self,
+      entry(8, { instance: id, pgrp: 7, session: 7 }),
+      entry(9, { pgrp: 7, session: 7 }),
+    ];
+    expect(instanceProcesses(table, id).map((p) => p.pid)).toEqual([8]);
+  });
+
+  it("reads this process from /proc with its group, session and start time", async () => {
+    const table = await readProcessTable();
+    const self = table.find((p) => p.pid === process.pid);
+    expect(self).toMatchObject({ pid: process.pid, pgrp: expect.any(Number) });
+    expect(self!.startTime).toBeGreaterThan(0);
+  });
+});
