@@ -1,0 +1,101 @@
+import type { Driver, InstanceInfo } from "@launcher/drivers";
+import type { LauncherLogger } from "./deps.ts";
+
+/** An instance as a platform lists it, and the driver that runs it. */
+export interface ListedInstance extends InstanceInfo {
+  driver: string;
+}
+
+/** One reading of every platform. */
+export interface InstanceListing {
+  /** Every instance the reached platforms hold that is not destroyed (failed ones too). */
+  instances: ListedInstance[];
+  /** The drivers whose platforms answered, and so were read. */
+  reached: Driver[];
+}
+
+export interface InstanceLister {
+  /**
+   * Reads every available driver's `list()` at once. A driver that is not available here, or
+   * whose platform does not answer (in time), is left out and logged (once per change), never
+   * an error: one engine down must not hide the instances of the others.
+   */
+  list(): Promise<InstanceListing>;
+}
+
+export interface InstanceListerOptions {
+  drivers: ReadonlyMap<string, Driver>;
+  logger: LauncherLogger;
+  /** How long one driver's `available()` plus `list()` may take before it is left out. Default 10 s. */
+  timeoutMs?: number;
+}
+
+/**
+ * @example
+ * const lister = createInstanceLister({ drivers, logger });
+ * const { instances } = await lister.list();
+ */
+export function createInstanceLister(options: InstanceListerOptions): InstanceLister {
+  const { drivers, logger } = options;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  // Why each driver was last left out, so a platform that stays down is logged once.
+  const leftOut = new Map<string, string>();
+
+  const note = (driver: Driver, why: string | undefined) => {
+    const before = leftOut.get(driver.name);
+    if (why === before) return;
+    if (why === undefined) {
+      leftOut.delete(driver.name);
+      logger.info({ driver: driver.name }, "instances listed again");
+    } else {
+      leftOut.set(driver.name, why);
+      logger.warn({ driver: driver.name, reason: why }, "instances not listed: platform left out");
+    }
+  };
+
+  const readOne = async (driver: Driver): Promise<InstanceInfo[] | undefined> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${timeoutMs / 1000} s`)),
+        timeoutMs,
+      );
+      timer.unref?.();
+    });
+    try {
+      return await Promise.race([
+        (async () => {
+          const availability = await driver.available();
+          if (!availability.available) throw new Error(availability.reason);
+          return driver.list();
+        })(),
+        late,
+      ]);
+    } catch (error) {
+      note(driver, error instanceof Error ? error.message : String(error));
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  return {
+    async list() {
+      const all = [...drivers.values()];
+      const lists = await Promise.all(all.map(readOne));
+      const listing: InstanceListing = { instances: [], reached: [] };
+      for (const [i, driver] of all.entries()) {
+        const list = lists[i];
+        if (!list) continue;
+        note(driver, undefined);
+        listing.reached.push(driver);
+        for (const info of list) {
+          // A platform that still shows a finished teardown: gone, whatever it says.
+          if (info.phase === "destroyed") continue;
+          listing.instances.push({ ...info, driver: driver.name });
+        }
+      }
+      return listing;
+    },
+  };
+}
