@@ -1,5 +1,5 @@
 import type { Driver, InstanceInfo } from "@launcher/drivers";
-import type { LauncherLogger } from "./deps.ts";
+import type { LauncherDeps, LauncherLogger } from "./deps.ts";
 
 /** An instance as a platform lists it, and the driver that runs it. */
 export interface ListedInstance extends InstanceInfo {
@@ -98,4 +98,17 @@ export function createInstanceLister(options: InstanceListerOptions): InstanceLi
       return listing;
     },
   };
+}
+
+const defaultListers = new WeakMap<LauncherDeps, InstanceLister>();
+
+/** The server's lister (`deps.instances`), or one over `deps.drivers`, made once per deps. */
+export function listerOf(deps: LauncherDeps): InstanceLister {
+  if (deps.instances) return deps.instances;
+  let lister = defaultListers.get(deps);
+  if (!lister) {
+    lister = createInstanceLister({ drivers: deps.drivers, logger: deps.logger });
+    defaultListers.set(deps, lister);
+  }
+  return lister;
 }
