@@ -78,11 +78,11 @@ describe("instance lister", () => {
       expect(instances.map((i) => i.driver)).toEqual(["local"]);
       expect(reached.map((d) => d.name)).toEqual(["local"]);
     }
-    const warned = logger.lines.filter(([level]) => level === "warn").map(([, f]) => f);
-    expect(warned).toEqual([
-      { driver: "docker", reason: "Cannot connect to the Docker engine" },
-      { driver: "kubernetes", reason: "connect ECONNREFUSED 10.0.0.1:6443" },
-      { driver: "fly", reason: "no answer within 0.02 s" },
+    // Not available here is news; a platform that fails or hangs is a warning.
+    expect(logger.lines.map(([level, fields]) => [level, fields])).toEqual([
+      ["info", { driver: "docker", reason: "Cannot connect to the Docker engine" }],
+      ["warn", { driver: "kubernetes", reason: "connect ECONNREFUSED 10.0.0.1:6443" }],
+      ["warn", { driver: "fly", reason: "no answer within 0.02 s" }],
     ]);
     fail = false;
     expect((await lister.list()).instances.map((i) => i.driver)).toEqual(["local", "kubernetes"]);

@@ -41,16 +41,19 @@ export function createInstanceLister(options: InstanceListerOptions): InstanceLi
   // Why each driver was last left out, so a platform that stays down is logged once.
   const leftOut = new Map<string, string>();
 
-  const note = (driver: Driver, why: string | undefined) => {
+  /** A driver not available here (not configured, say) is news; one that fails is a warning. */
+  const note = (driver: Driver, why?: { reason: string; failed: boolean }) => {
     const before = leftOut.get(driver.name);
-    if (why === before) return;
+    if (why?.reason === before) return;
     if (why === undefined) {
       leftOut.delete(driver.name);
       logger.info({ driver: driver.name }, "instances listed again");
-    } else {
-      leftOut.set(driver.name, why);
-      logger.warn({ driver: driver.name, reason: why }, "instances not listed: platform left out");
+      return;
     }
+    leftOut.set(driver.name, why.reason);
+    const fields = { driver: driver.name, reason: why.reason };
+    if (why.failed) logger.warn(fields, "instances not listed: the platform did not answer");
+    else logger.info(fields, "instances not listed: the driver is not available here");
   };
 
   const readOne = async (driver: Driver): Promise<InstanceInfo[] | undefined> => {
@@ -63,16 +66,17 @@ export function createInstanceLister(options: InstanceListerOptions): InstanceLi
       timer.unref?.();
     });
     try {
-      return await Promise.race([
-        (async () => {
-          const availability = await driver.available();
-          if (!availability.available) throw new Error(availability.reason);
-          return driver.list();
-        })(),
-        late,
-      ]);
+      const availability = await Promise.race([driver.available(), late]);
+      if (!availability.available) {
+        note(driver, { reason: availability.reason, failed: false });
+        return undefined;
+      }
+      return await Promise.race([driver.list(), late]);
     } catch (error) {
-      note(driver, error instanceof Error ? error.message : String(error));
+      note(driver, {
+        reason: error instanceof Error ? error.message : String(error),
+        failed: true,
+      });
       return undefined;
     } finally {
       clearTimeout(timer);
@@ -87,7 +91,7 @@ export function createInstanceLister(options: InstanceListerOptions): InstanceLi
       for (const [i, driver] of all.entries()) {
         const list = lists[i];
         if (!list) continue;
-        note(driver, undefined);
+        if (leftOut.has(driver.name)) note(driver);
         listing.reached.push(driver);
         for (const info of list) {
           // A platform that still shows a finished teardown: gone, whatever it says.
