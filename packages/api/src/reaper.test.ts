@@ -141,10 +141,10 @@ describe("reaper", () => {
       const local = platformDriver("local");
       local.add(1, 10);
       const lister = createInstanceLister({ drivers: new Map([["local", local]]), logger: quiet });
-      // random() = 0.5: the first round after half an interval, the next ones a whole one apart.
+      // random() = 0.5: the first round after 3/4 of an interval, the next ones a whole one apart.
       const reaper = createReaper({ lister, logger: quiet, intervalMs: 1000, random: () => 0.5 });
       reaper.start();
-      await vi.advanceTimersByTimeAsync(499);
+      await vi.advanceTimersByTimeAsync(749);
       expect(local.sweeps).toBe(0);
       await vi.advanceTimersByTimeAsync(1);
       expect(local.destroyed).toEqual([[id(1), "expired"]]);
