@@ -30,6 +30,7 @@ export async function startAuthReplicas(env: Record<string, string> = {}) {
   const lbPort = await freePort();
   const replicaEnv = {
     LAUNCHER_AUTH: "header",
+    // Only nginx; a test's client may come from another loopback address (127.0.0.2).
     LAUNCHER_TRUSTED_PROXIES: "127.0.0.1",
     LAUNCHER_ADMINS: "boss",
     LAUNCHER_ALLOWED_ORIGINS: `http://127.0.0.1:${lbPort}`,
