@@ -64,6 +64,8 @@ describe.skipIf(!NGINX && !process.env.CI)("many users through nginx, two replic
 
   beforeAll(async () => {
     setup = await startAuthReplicas({
+      // Only this test's platform: a shared container engine holds other launchers' instances.
+      LAUNCHER_DRIVERS: "local",
       LAUNCHER_MAX_INSTANCES_PER_USER: String(PER_USER),
       LAUNCHER_MAX_INSTANCES: String(GLOBAL),
     });
@@ -276,6 +278,7 @@ describe.skipIf(!NGINX && !process.env.CI)("many users through nginx, two replic
 describe.skipIf(!NGINX && !process.env.CI)("lifetimes through nginx, two replicas", () => {
   it("reaps an expired instance on its own; its follower ends destroyed, told it expired", async () => {
     await using setup = await startAuthReplicas({
+      LAUNCHER_DRIVERS: "local",
       LAUNCHER_INSTANCE_TTL: "2",
       LAUNCHER_REAP_INTERVAL: "1",
     });
