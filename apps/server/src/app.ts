@@ -2,9 +2,12 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import {
   appRouter,
+  createInstanceLister,
   createLaunchSessions,
   createObservationHub,
+  createQuotas,
   createRateLimiter,
+  createReaper,
   type LauncherContext,
   type LauncherDeps,
 } from "@launcher/api";
@@ -87,6 +90,18 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
     onError: (id, error, what) => logger.warn({ id, err: messageOf(error) }, `${what} failed`),
   });
   const perMinute = (limit: number) => createRateLimiter({ perMinute: limit, burst: limit });
+  // The platforms are the database: what runs, whose it is and until when, read on demand.
+  const instances = createInstanceLister({ drivers, logger });
+  const quotas = createQuotas({
+    perUser: env.LAUNCHER_MAX_INSTANCES_PER_USER,
+    global: env.LAUNCHER_MAX_INSTANCES,
+    list: async () => (await instances.list()).instances,
+  });
+  const reaper = createReaper({
+    lister: instances,
+    logger,
+    intervalMs: env.LAUNCHER_REAP_INTERVAL * 1000,
+  });
   const deps: LauncherDeps = {
     keyring,
     drivers,
@@ -110,6 +125,9 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
       followInstance: perMinute(env.LAUNCHER_FOLLOW_INSTANCE_LIMIT),
     },
     maxSubscriptions: env.LAUNCHER_MAX_SUBSCRIPTIONS,
+    singleUser: env.LAUNCHER_AUTH === "none",
+    instances,
+    quotas,
     logger,
     version: VERSION,
   };
@@ -245,10 +263,13 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
           const { port } = server.address() as AddressInfo;
           origins = allowedOrigins(env, port);
           launcher.url = `http://${urlHost(env.HOST)}:${port}`;
+          reaper.start();
           resolve();
         });
       }),
     async close() {
+      // No new round; a destroy under way ends on its own (one cut short: the next sweep).
+      void reaper.stop();
       wsHandler.broadcastReconnectNotification();
       server.close();
       // Give clients a moment to receive the notice, then drop what is left.

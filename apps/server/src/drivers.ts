@@ -18,12 +18,12 @@ export function createDrivers(env: Env, logger: Logger): Map<string, LazyDriver>
   const factories: Record<Env["LAUNCHER_DRIVERS"][number], () => Promise<Driver>> = {
     local: async () => {
       const { createLocalDriver } = await import("@launcher/drivers/local");
-      // Its sweep finishes cut-short teardowns and drops tombstones past their lifetime.
       return createLocalDriver({
         stateDir: env.LAUNCHER_STATE_DIR,
         workRoot: env.LAUNCHER_WORK_DIR,
         vars: localVars(env),
         publicHost: env.LAUNCHER_PUBLIC_HOST,
+        // Its sweep finishes cut-short teardowns and drops tombstones past this lifetime.
         tombstoneTtlSeconds,
       });
     },

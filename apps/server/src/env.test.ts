@@ -80,3 +80,30 @@ describe("isLoopbackHost", () => {
     }
   });
 });
+
+describe("readEnv: quotas and lifetimes", () => {
+  it("defaults to 3 instances per user, 100 in all, 8 hours, a reap a minute", () => {
+    const env = readEnv({});
+    expect(env.LAUNCHER_MAX_INSTANCES_PER_USER).toBe(3);
+    expect(env.LAUNCHER_MAX_INSTANCES).toBe(100);
+    expect(env.LAUNCHER_INSTANCE_TTL).toBe(28_800);
+    expect(env.LAUNCHER_REAP_INTERVAL).toBe(60);
+  });
+
+  it("refuses limits and intervals that are not positive integers, each by name", () => {
+    const problems = problemsOf({
+      LAUNCHER_MAX_INSTANCES_PER_USER: "0",
+      LAUNCHER_MAX_INSTANCES: "many",
+      LAUNCHER_INSTANCE_TTL: "-1",
+      LAUNCHER_REAP_INTERVAL: "1.5",
+    }).join("\n");
+    for (const name of [
+      "LAUNCHER_MAX_INSTANCES_PER_USER",
+      "LAUNCHER_MAX_INSTANCES",
+      "LAUNCHER_INSTANCE_TTL",
+      "LAUNCHER_REAP_INTERVAL",
+    ]) {
+      expect(problems).toContain(name);
+    }
+  });
+});

@@ -96,6 +96,12 @@ export const EnvSchema = z.object({
   LAUNCHER_FOLLOW_INSTANCE_LIMIT: z.coerce.number().int().positive().default(120),
   /** How long an instance lives at most, in seconds (a template's `ttl` may say less). */
   LAUNCHER_INSTANCE_TTL: seconds.default(28_800),
+  /** Instances one user may have that are not failed; a new launch past it is refused. */
+  LAUNCHER_MAX_INSTANCES_PER_USER: z.coerce.number().int().positive().default(3),
+  /** Instances the launcher may run in all, every user and platform together (not failed). */
+  LAUNCHER_MAX_INSTANCES: z.coerce.number().int().positive().default(100),
+  /** How often each replica destroys expired instances, in seconds on average (jittered). */
+  LAUNCHER_REAP_INTERVAL: seconds.default(60),
   /** Concurrent subscriptions per WebSocket connection. */
   LAUNCHER_MAX_SUBSCRIPTIONS: z.coerce.number().int().positive().default(2000),
   DOCKER_HOST: z.string().optional(),

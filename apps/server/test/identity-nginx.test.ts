@@ -1,52 +1,12 @@
 // LAUNCHER_AUTH=header as operators run it: a real nginx checks HTTP Basic auth and passes the
 // user in X-Forwarded-User to two replicas that trust only nginx's address.
-import { createHash } from "node:crypto";
-import { resolve } from "node:path";
-import { startServer } from "@launcher/testing";
 import { describe, expect, it } from "vitest";
+import { login, startAuthReplicas } from "./auth-replicas.ts";
 import { basicAuth, follow, makeClient, within } from "./client.ts";
-import { freePort, NGINX, startNginx } from "./nginx.ts";
+import { NGINX } from "./nginx.ts";
 import { call, request, upgrade } from "./peer.ts";
 
-const TEMPLATE = resolve(import.meta.dirname, "nginx-basic-auth.conf.template");
-const PASSWORDS = { alice: "alice-password", boss: "boss-password" };
-
-/** An htpasswd file nginx reads, with `{SHA}` entries (no Apache tools needed). */
-const htpasswd = Object.entries(PASSWORDS)
-  .map(([user, pw]) => `${user}:{SHA}${createHash("sha1").update(pw).digest("base64")}`)
-  .join("\n");
-const login = (user: keyof typeof PASSWORDS, password = PASSWORDS[user]) => ({
-  authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`,
-});
-
-async function startAuthReplicas() {
-  const lbPort = await freePort();
-  const env = {
-    LAUNCHER_AUTH: "header",
-    // Only nginx (127.0.0.1); clients in these tests come from 127.0.0.2.
-    LAUNCHER_TRUSTED_PROXIES: "127.0.0.1",
-    LAUNCHER_ADMINS: "boss",
-    LAUNCHER_ALLOWED_ORIGINS: `http://127.0.0.1:${lbPort}`,
-  };
-  const a = await startServer({ env });
-  const b = await startServer({ stateDir: a.stateDir, keys: a.keys, env });
-  const lb = await startNginx([a.port, b.port], lbPort, {
-    template: TEMPLATE,
-    files: { htpasswd },
-  });
-  return {
-    a,
-    b,
-    lb,
-    async [Symbol.asyncDispose]() {
-      await lb.stop();
-      await b.kill();
-      await a.dispose();
-      await b.dispose();
-    },
-  };
-}
-
+// Clients in these tests come from 127.0.0.2; the replicas trust only nginx (127.0.0.1).
 const CLIENT = "127.0.0.2";
 
 // Skipped locally without nginx; in CI never (it fails instead: scripts/ci-deps.sh installs it).

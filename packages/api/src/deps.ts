@@ -1,6 +1,8 @@
 import type { Keyring } from "@launcher/crypto-token";
 import type { Driver, Template } from "@launcher/drivers";
+import type { InstanceLister } from "./instance-lister.ts";
 import type { LaunchSessions } from "./launch-session.ts";
+import type { Quotas } from "./quota.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 
 /** Logs without secrets: callers pass ids and codes, never tickets or credentials. */
@@ -38,6 +40,15 @@ export interface LauncherDeps {
   /** The launch sessions of this process (see `createLaunchSessions`). */
   launches: LaunchSessions;
   limits: LauncherLimits;
+  /**
+   * `LAUNCHER_AUTH=none`: one user (`local`), who acts on every instance as its owner would.
+   * Unset or false: another user's instance is refused `not_owner` unless the caller is an admin.
+   */
+  singleUser?: boolean;
+  /** Reads the instances of every platform (`instances.*`, quotas); one over `drivers` when unset. */
+  instances?: InstanceLister;
+  /** The instance quotas for new launches (`createQuotas`); none when unset. */
+  quotas?: Quotas;
   /** Concurrent subscriptions allowed per connection (unlimited when unset). */
   maxSubscriptions?: number;
   logger: LauncherLogger;

@@ -1,4 +1,5 @@
 import {
+  type DestroyReason,
   type Driver,
   type InstanceSpec,
   isTerminal,
@@ -12,7 +13,9 @@ import {
  * A driver over an in-memory platform, for the API's tests. Like a real one: `observe` is
  * read-only and runs on the shared observe loop (woken by changes), versions come from the
  * platform, an unknown instance reads as version 0 `preparing`, and `recordFailure` writes a
- * `failed` mark with the platform's next version unless the instance has ended.
+ * `failed` mark with the platform's next version unless the instance has ended. `ensure`
+ * records the spec's owner, template and lifetime, which `list` reads back for every instance
+ * not destroyed.
  */
 export interface FakeDriver extends Driver {
   /** What `ensure` does; by default it moves the instance to `ready`. */
@@ -25,20 +28,27 @@ export interface FakeDriver extends Driver {
   read(id: string): Observation;
   /** A driver-level failure of the next `observe` reads (until cleared with `undefined`). */
   failReads?: Error;
-  readonly calls: { ensure: string[]; recordFailure: [string, string][]; observe: number };
+  readonly calls: {
+    ensure: string[];
+    recordFailure: [string, string][];
+    observe: number;
+    destroy: [string, DestroyReason | undefined][];
+    sweep: number;
+  };
   /** The abort signals handed to `observe`, to count their listeners. */
   readonly observeSignals: AbortSignal[];
 }
 
 export function createFakeDriver(name = "fake"): FakeDriver {
   const platform = new Map<string, Observation>();
+  const recorded = new Map<string, InstanceSpec>();
   const wakers = new Map<string, Set<() => void>>();
   const unknown = (): Observation => ({ version: 0, phase: "preparing", steps: [], logTail: [] });
 
   const driver: FakeDriver = {
     name,
     holdsFailures: true,
-    calls: { ensure: [], recordFailure: [], observe: 0 },
+    calls: { ensure: [], recordFailure: [], observe: 0, destroy: [], sweep: 0 },
     observeSignals: [],
     onEnsure: async (spec) => {
       driver.move(spec.id, "starting");
@@ -55,6 +65,7 @@ export function createFakeDriver(name = "fake"): FakeDriver {
     availableFor: async () => ({ available: true }),
     async ensure(spec, env, signal) {
       driver.calls.ensure.push(spec.id);
+      if (!recorded.has(spec.id)) recorded.set(spec.id, spec);
       await driver.onEnsure(spec, env, signal);
     },
     async recordFailure(id, reason) {
@@ -81,11 +92,24 @@ export function createFakeDriver(name = "fake"): FakeDriver {
         minGapMs: 0,
       });
     },
-    async destroy(id) {
-      driver.move(id, "destroyed");
+    async destroy(id, reason) {
+      driver.calls.destroy.push([id, reason]);
+      if (driver.read(id).phase !== "destroyed") driver.move(id, "destroyed");
     },
-    list: async () => [],
-    sweep: async () => {},
+    list: async () =>
+      [...recorded.values()]
+        .filter((spec) => driver.read(spec.id).phase !== "destroyed")
+        .map((spec) => ({
+          id: spec.id,
+          owner: spec.owner,
+          template: spec.template.id,
+          phase: driver.read(spec.id).phase,
+          createdAt: spec.createdAt,
+          expiresAt: spec.expiresAt,
+        })),
+    sweep: async () => {
+      driver.calls.sweep++;
+    },
   };
   return driver;
 }

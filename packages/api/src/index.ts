@@ -6,6 +6,13 @@ export {
 } from "./auth-error.ts";
 export type { LauncherDeps, LauncherLimits, LauncherLogger } from "./deps.ts";
 export {
+  createInstanceLister,
+  type InstanceLister,
+  type InstanceListerOptions,
+  type InstanceListing,
+  type ListedInstance,
+} from "./instance-lister.ts";
+export {
   createLaunchSessions,
   type Launch,
   type LaunchEvent,
@@ -19,12 +26,21 @@ export {
 } from "./observation-hub.ts";
 export { isPlatformHiccup } from "./platform-errors.ts";
 export {
+  type Admission,
+  createQuotas,
+  QuotaError,
+  type QuotaScope,
+  type Quotas,
+  type QuotasOptions,
+} from "./quota.ts";
+export {
   addressKey,
   createRateLimiter,
   RateLimitError,
   type RateLimiter,
   type RateLimiterOptions,
 } from "./rate-limit.ts";
+export { createReaper, type Reaper, type ReaperOptions, type ReapResult } from "./reaper.ts";
 export { type AppRouter, appRouter } from "./root.ts";
 export { type Me, MeSchema } from "./router/me.ts";
 export {
@@ -33,7 +49,13 @@ export {
   DestroyInputSchema,
   type FollowInput,
   FollowInputSchema,
+  type Instance,
+  InstanceDestroyInputSchema,
   InstanceIdSchema,
+  type InstanceList,
+  InstanceListInputSchema,
+  InstanceListSchema,
+  InstanceSchema,
   type PrepareInput,
   PrepareInputSchema,
   type PrepareOutput,

@@ -8,6 +8,12 @@ export interface Launch {
   driver: Driver;
   spec: InstanceSpec;
   env: SecretEnv;
+  /**
+   * Asked before `ensure` would start an instance the platform does not know yet, before its
+   * first snapshot is sent: throws to refuse (a quota; nothing starts and this follower gets the
+   * error), or admits it, and then its `end` is called once that `ensure` has ended.
+   */
+  admit?: () => Promise<{ end(): void }>;
 }
 
 /** One event of a follow: the tracked event id (the version, as a string) and what was seen. */
@@ -26,7 +32,7 @@ export interface FollowOptions {
  * The lifecycle of every launch followed in this process, one session per instance:
  *
  * - the first snapshot of a launch the platform does not know yet is `preparing` (version 0),
- *   sent before `ensure` starts anything;
+ *   sent before `ensure` starts anything, once the launch is admitted (`Launch.admit`: quotas);
  * - `ensure` runs once per session, started by the first follower that sees a non-terminal
  *   phase (a new process has no session, so a restart simply runs it again: it is idempotent);
  * - a brief platform hiccup (an unreachable engine or API, a dropped connection, a 5xx) is
@@ -209,10 +215,11 @@ export function createLaunchSessions(options: LaunchSessionsOptions): LaunchSess
     }
   };
 
-  const start = (session: Session, launch: Launch) => {
-    if (session.ensuring || session.settled) return;
+  const start = (session: Session, launch: Launch, admission?: { end(): void }) => {
+    if (session.ensuring || session.settled) return admission?.end();
     session.ensuring = true;
     void ensure(session, launch).finally(() => {
+      admission?.end();
       session.ensuring = false;
       if (!session.linger) dropIfIdle(session);
     });
@@ -234,6 +241,8 @@ export function createLaunchSessions(options: LaunchSessionsOptions): LaunchSess
       session.failure === undefined
         ? undefined
         : later(session, failureGraceMs, () => stopper(session.failure));
+    // A slot a quota gave this follower, until `ensure` takes it over.
+    let admission: { end(): void } | undefined;
     try {
       let sent = lastEventId ?? -1;
       let started = false;
@@ -241,13 +250,18 @@ export function createLaunchSessions(options: LaunchSessionsOptions): LaunchSess
         const terminal = isTerminal(observation.phase);
         if (!started && !terminal) {
           started = true;
+          const unknown = observation.version === 0 && !session.ensuring && !session.settled;
+          if (unknown) admission = await launch.admit?.();
           if (observation.version === 0 && lastEventId === undefined) {
             // A launch the platform does not know yet: say so before anything starts.
             sent = 0;
             yield { eventId: "0", observation };
           }
           // A tombstone is being honoured: nothing to ensure.
-          if (observation.phase !== "destroying") start(session, launch);
+          if (observation.phase !== "destroying") {
+            start(session, launch, admission);
+            admission = undefined;
+          }
         }
         // The terminal snapshot always, even resumed past: a refreshed summary needs it.
         if (!terminal && observation.version <= sent) continue;
@@ -257,6 +271,7 @@ export function createLaunchSessions(options: LaunchSessionsOptions): LaunchSess
       }
       if (problem !== undefined && !signal.aborted) throw problem;
     } finally {
+      admission?.end();
       signal.removeEventListener("abort", onAbort);
       if (grace) {
         clearTimeout(grace);

@@ -1,3 +1,4 @@
+import { instancesRouter } from "./router/instances.ts";
 import { launchRouter } from "./router/launch.ts";
 import { meRouter } from "./router/me.ts";
 import { templatesRouter } from "./router/templates.ts";
@@ -11,6 +12,7 @@ export const appRouter = createTRPCRouter({
   })),
   templates: createTRPCRouter(templatesRouter),
   launch: createTRPCRouter(launchRouter),
+  instances: createTRPCRouter(instancesRouter),
   ...meRouter,
 });
 

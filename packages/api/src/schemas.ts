@@ -89,6 +89,24 @@ export const DestroyOutputSchema = z.object({
   phase: z.literal("destroyed"),
 });
 
+/** An instance as `instances.list` shows it: no secret, no ticket. Times are epoch ms. */
+export const InstanceSchema = z.object({
+  id: InstanceIdSchema,
+  /** Who launched it. */
+  owner: z.string(),
+  /** The template's id. */
+  template: z.string(),
+  driver: z.string(),
+  phase: PhaseSchema,
+  createdAt: z.number(),
+  /** When the reaper ends it. */
+  expiresAt: z.number(),
+});
+/** `instances.list`: the caller's instances, or everyone's (`all`, admins only). */
+export const InstanceListInputSchema = z.object({ all: z.boolean().optional() }).optional();
+export const InstanceListSchema = z.object({ instances: z.array(InstanceSchema) });
+export const InstanceDestroyInputSchema = z.object({ id: InstanceIdSchema });
+
 export const HealthSchema = z.object({ ok: z.literal(true), version: z.string() });
 
 /** What a ticket holds, sealed with purpose `launch`. */
@@ -112,3 +130,5 @@ export type TicketPayloadInput = z.input<typeof TicketPayloadSchema>;
 export type PrepareInput = z.infer<typeof PrepareInputSchema>;
 export type PrepareOutput = z.infer<typeof PrepareOutputSchema>;
 export type FollowInput = z.infer<typeof FollowInputSchema>;
+export type Instance = z.infer<typeof InstanceSchema>;
+export type InstanceList = z.infer<typeof InstanceListSchema>;

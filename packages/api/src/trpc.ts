@@ -3,6 +3,7 @@ import { DriverError } from "@launcher/drivers";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { AuthError, type AuthRefusal } from "./auth-error.ts";
 import type { LauncherDeps } from "./deps.ts";
+import { QuotaError } from "./quota.ts";
 import { RateLimitError } from "./rate-limit.ts";
 import { type ConnectionState, SubscriptionLimitError } from "./subscription-limit.ts";
 
@@ -46,6 +47,9 @@ const t = initTRPC.context<LauncherContext>().create({
         ...(cause instanceof DriverError ? { driverCode: cause.code } : {}),
         ...(cause instanceof RateLimitError ? { retryAfter: cause.retryAfter } : {}),
         ...(cause instanceof SubscriptionLimitError ? { maxSubscriptions: cause.limit } : {}),
+        ...(cause instanceof QuotaError
+          ? { quota: { scope: cause.scope, limit: cause.limit, used: cause.used } }
+          : {}),
         ...(cause instanceof AuthError
           ? {
               authCode: cause.code,

@@ -119,6 +119,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Tes
         LAUNCHER_WORK_DIR: workDir,
         LAUNCHER_KEYS: keys,
         LAUNCHER_LOG_LEVEL: "info",
+        // Tests launch many instances as the one user `local`; the quotas' own tests set it.
+        LAUNCHER_MAX_INSTANCES_PER_USER: "1000",
         ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
         ...options.env,
       },

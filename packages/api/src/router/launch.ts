@@ -1,6 +1,8 @@
 import type { Driver, Template } from "@launcher/drivers";
 import { type TRPCRouterRecord, tracked } from "@trpc/server";
+import { assertOwner, callerOf } from "../ownership.ts";
 import { toClientError } from "../platform-errors.ts";
+import { admitLaunch } from "../quota-admission.ts";
 import type { RateLimiter } from "../rate-limit.ts";
 import {
   DestroyInputSchema,
@@ -47,12 +49,14 @@ function limit(limiter: RateLimiter, key: string): void {
 async function* followLaunch(ctx: LauncherContext, input: FollowInput, signal: AbortSignal) {
   limit(ctx.deps.limits.follow, ctx.clientAddress);
   const ticket = await openTicket(ctx, input.ticket);
+  assertOwner(callerOf(ctx), ticket.owner);
   limit(ctx.deps.limits.followInstance, `${ticket.driver}:${ticket.id}`);
   const { template, driver } = resolveLaunch(ctx, ticket.template, ticket.driver);
   const launch = {
     driver,
     spec: instanceSpecOf(ticket, template, ctx.deps.instanceTtl),
     env: secretEnvOf(ticket, template),
+    admit: admitLaunch(ctx.deps, ticket.owner, ticket.id),
   };
   const lastEventId = input.lastEventId == null ? undefined : Number(input.lastEventId);
   try {
@@ -128,6 +132,7 @@ export const launchRouter = {
     .output(DestroyOutputSchema)
     .mutation(async ({ ctx, input }) => {
       const ticket = await openTicket(ctx, input.ticket);
+      assertOwner(callerOf(ctx), ticket.owner);
       // Each destroy may leave a tombstone on the platform, even for a merely prepared ticket.
       limit(ctx.deps.limits.destroy, ctx.clientAddress);
       // Only the driver: a template no longer offered (or a fixture) can still be torn down.
