@@ -38,6 +38,7 @@ export {
 export type { LaunchRef } from "./launch-ref.ts";
 export { memoryStore } from "./memory-store.ts";
 export {
+  type DestroyedLaunch,
   type DestroyLaunchOptions,
   destroyLaunch,
   type PrepareLaunchOptions,

@@ -46,6 +46,9 @@ export async function prepareLaunch(
   return launch;
 }
 
+/** What the server answers a destroy with: `{ id, phase: "destroyed" }`. */
+export type DestroyedLaunch = Awaited<ReturnType<LaunchClient["launch"]["destroy"]["mutate"]>>;
+
 export interface DestroyLaunchOptions {
   launch: LaunchRef;
   store: TicketStore;
@@ -54,7 +57,7 @@ export interface DestroyLaunchOptions {
 }
 
 /**
- * Destroys a launch's instance, then forgets its ticket. When the server refuses the ticket,
+ * Destroys a launch's instance (resolving once nothing of it runs), then forgets its ticket. When the server refuses the ticket,
  * it is forgotten only if it can never open again (`expired`, `malformed`); the error is
  * thrown either way.
  *
@@ -64,15 +67,17 @@ export interface DestroyLaunchOptions {
 export async function destroyLaunch(
   client: LaunchClient,
   options: DestroyLaunchOptions,
-): Promise<void> {
+): Promise<DestroyedLaunch> {
   const launch = await loadLaunch(options.launch, options.store);
   if (!options.allowOtherServer) checkLaunchServer(launch, client.url);
+  let destroyed: DestroyedLaunch;
   try {
-    await client.launch.destroy.mutate({ ticket: launch.ticket });
+    destroyed = await client.launch.destroy.mutate({ ticket: launch.ticket });
   } catch (cause) {
     const error = toLauncherError(cause);
     if (ticketIsGone(error)) await options.store.remove(launch.id);
     throw error;
   }
   await options.store.remove(launch.id);
+  return destroyed;
 }
