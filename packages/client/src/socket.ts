@@ -184,22 +184,25 @@ export function createSocket(options: SocketOptions) {
     const wait = healthy ? options.retryDelayMs(failures - 1) : options.probeDelayMs(probes);
     retryTimer = setTimeout(async () => {
       probes++;
-      healthy = await options
-        .fetch(options.healthUrl, {
-          cache: "no-store",
-          signal: AbortSignal.timeout(options.connectTimeoutMs),
-        })
-        .then(
-          async (response) => {
-            await response.body?.cancel();
-            return response.ok;
-          },
-          () => false,
-        );
+      healthy = await probeHealth();
       if (socket || !wanted()) return;
       if (healthy) connect();
       else retry();
     }, wait);
+  }
+
+  /** Whether the server answers `/health`; never throws (the retry loop must not die). */
+  async function probeHealth(): Promise<boolean> {
+    try {
+      const response = await options.fetch(options.healthUrl, {
+        cache: "no-store",
+        signal: AbortSignal.timeout(options.connectTimeoutMs),
+      });
+      response.body?.cancel().catch(ignore);
+      return response.ok;
+    } catch {
+      return false;
+    }
   }
 
   function receive(data: unknown): void {
