@@ -131,9 +131,9 @@ async function reloadRows(page: Page, server: TestServer, runs: number) {
  * Server listening again → summary, for the app and for a minimal client, run after run. Both
  * are loaded through a front proxy that serves the page while the server is down.
  */
-async function restartRows(page: Page, server: TestServer, runs: number) {
+async function restartRows(page: Page, server: TestServer, runs: number, dist: string) {
   const pages = new Map<string, string>();
-  const front = await startFrontProxy({ target: server.url, dist: DIST, pages });
+  const front = await startFrontProxy({ target: server.url, dist, pages });
   try {
     await page.goto(front.url);
     await page.getByRole("radio", { name: /^Scratchpad A small/ }).check();
@@ -169,16 +169,26 @@ async function restartRows(page: Page, server: TestServer, runs: number) {
  * @example
  * for (const row of await webLatencyRows({ runs: 7 })) console.log(row.name, row.measured);
  */
-export async function webLatencyRows(options: { runs?: number } = {}): Promise<LatencyRow[]> {
+export async function webLatencyRows(
+  options: {
+    /** Runs per row (default 7). */
+    runs?: number;
+    /** Another build of the web app to measure (default: this one's dist/). */
+    webDir?: string;
+  } = {},
+): Promise<LatencyRow[]> {
   const runs = options.runs ?? 7;
+  const dist = options.webDir ?? DIST;
   const browser = await launchChromium();
-  const server = await startServer({ env: { LAUNCHER_FIXTURES: "1" } });
+  const server = await startServer({
+    env: { LAUNCHER_FIXTURES: "1", LAUNCHER_WEB_DIR: dist },
+  });
   try {
     const context = await browser.newContext();
     await context.addInitScript({ content: RECORD_MILESTONES });
     const page = await context.newPage();
     const reload = await reloadRows(page, server, runs);
-    const restart = await restartRows(page, server, runs);
+    const restart = await restartRows(page, server, runs, dist);
     return [
       {
         name: "web: reload → progress visible again (Chromium)",
@@ -205,7 +215,8 @@ const median = (values: number[]) => {
 };
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  for (const row of await webLatencyRows()) {
+  // `tsx bench/latency.ts [WEB_DIR]`: another build (say, main's) for a before/after.
+  for (const row of await webLatencyRows({ webDir: process.argv[2] })) {
     const show = (values: number[]) =>
       `${Math.round(median(values))} ms (${values.map(Math.round).join(", ")})`;
     console.log(`${row.name}: ${show(row.measured)}; ${row.floorName}: ${show(row.floor)}`);

@@ -146,4 +146,34 @@ describe("the client's WebSocket", () => {
     expect(backoffs).toEqual([]);
     expect(server.connections()).toBe(1);
   });
+
+  it("keeps probing when a probe fails in any way, even by throwing at once", async () => {
+    const platform = createPlatform();
+    platform.publish("starting");
+    let server = await startFakeServer(platform);
+    const { port, url } = server;
+    let broken = 3;
+    const client = createLauncherClient({
+      url,
+      WebSocket,
+      probeDelayMs: () => 20,
+      fetch: (input, init) => {
+        if (broken > 0) {
+          broken--;
+          throw new TypeError("a fetch that throws instead of rejecting");
+        }
+        return fetch(input, init);
+      },
+    });
+    cleanups.push(() => client.close());
+    const { reached } = stateOf(client);
+    client.launch.follow.subscribe({ ticket: TICKET }, {});
+    await reached("connected");
+    await server.close();
+    await reached("reconnecting");
+    while (broken > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    server = await startFakeServer(platform, port);
+    cleanups.push(() => server.close());
+    await reached("connected");
+  });
 });
