@@ -67,7 +67,7 @@ export async function followAndReport(options: {
   throw new CliExit(
     ExitCode.failed,
     last.phase === "destroyed"
-      ? `Launch ${launch.id} was destroyed; its ticket is removed.`
+      ? `Launch ${launch.id} was destroyed${last.message ? ` (${last.message})` : ""}; its ticket is removed.`
       : `Launch ${launch.id} failed: ${why}`,
   );
 }
