@@ -6,4 +6,4 @@ export type { TemplateList };
 export type Template = TemplateList["templates"][number];
 
 /** What the web app uses of the launcher client; tests hand in a fake with this shape. */
-export type WebClient = Pick<LauncherClient, "templates" | "launch" | "connection" | "url">;
+export type WebClient = Pick<LauncherClient, "templates" | "launch" | "me" | "connection" | "url">;
