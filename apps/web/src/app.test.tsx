@@ -57,8 +57,9 @@ describe("the launch form", () => {
     const why = screen.getByText("Why is Jupyter unavailable?").closest("details")!;
     expect(why.open).toBe(false);
     expect(why.textContent).toContain("jupyter is not on PATH");
-    const driver = screen.getByText("Why is fly unavailable?").closest("details")!;
-    expect(driver.textContent).toContain("FLY_API_TOKEN is not set");
+    const drivers = screen.getByText("Why are some unavailable?").closest("details")!;
+    expect(drivers.open).toBe(false);
+    expect(drivers.textContent).toContain("fly: FLY_API_TOKEN is not set");
   });
 
   it("takes the one user of a server without sign-in (no `me`) for its admin", async () => {

@@ -1,6 +1,6 @@
 import { createMemo, createSignal, For, Show } from "solid-js";
 import type { Template, TemplateList } from "../lib/types.ts";
-import { Why } from "./why.tsx";
+import { reasonOrNone, Why } from "./why.tsx";
 
 interface Props {
   templates: TemplateList | undefined;
@@ -88,10 +88,18 @@ export function LaunchForm(props: Props) {
                   </For>
                 </select>
               </label>
-              <Show when={props.admin}>
-                <For each={list().drivers.filter((d) => !d.available)}>
-                  {(d) => <Why subject={`Why is ${d.name} unavailable?`} reason={d.reason} />}
-                </For>
+              <Show when={props.admin && list().drivers.some((d) => !d.available)}>
+                <Why subject="Why are some unavailable?">
+                  <ul class="small">
+                    <For each={list().drivers.filter((d) => !d.available)}>
+                      {(d) => (
+                        <li>
+                          {d.name}: {reasonOrNone(d.reason)}
+                        </li>
+                      )}
+                    </For>
+                  </ul>
+                </Why>
               </Show>
             </Show>
             <fieldset class="templates">
@@ -122,7 +130,9 @@ export function LaunchForm(props: Props) {
                         </span>
                       </label>
                       <Show when={props.admin && !canRun(t)}>
-                        <Why subject={`Why is ${t.name} unavailable?`} reason={why()} />
+                        <Why subject={`Why is ${t.name} unavailable?`}>
+                          <p class="small">{reasonOrNone(why())}</p>
+                        </Why>
                       </Show>
                     </>
                   );
