@@ -1,9 +1,9 @@
-// The web app's rows of `pnpm bench:latency`, measured in Debian's Chromium against the real
-// built server, each beside its floor measured the same way in the same run:
+// The web app's rows of `pnpm bench:latency` (apps/server/bench/latency.ts imports this
+// module and calls `latencyRows()`), measured in Debian's Chromium against the real built
+// server, each beside its floor measured the same way in the same run:
 //
-//   import { webLatencyRows } from "../apps/web/bench/latency.ts";
-//   const rows = await webLatencyRows({ runs: 7 });
-//   // [{ name, unit: "ms", measured: number[], floorName, floor: number[] }, …]
+//   const rows = await latencyRows(); // BENCH_RUNS runs each (7)
+//   // [{ measure, unit: "ms", samples: number[], floor: { label, samples }, goal }, …]
 //
 // - "web: reload → progress visible again": from the start of a reload of a page whose launch
 //   is in progress to its progress bar on screen (the next animation frame after it is in the
@@ -16,7 +16,8 @@
 //   minimal client in the same browser, through the same proxy: a WebSocket retried every
 //   10 ms that subscribes with the ticket and its last event id.
 //
-// Run it alone with `pnpm --filter @launcher/web bench:latency` after `pnpm build`.
+// Alone: `pnpm --filter @launcher/web bench:latency [WEB_DIR]` after `pnpm build` (WEB_DIR:
+// another build of the app, say main's, for a before/after).
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
@@ -26,15 +27,15 @@ import type { Page } from "playwright-core";
 import { startFrontProxy } from "./front-proxy.ts";
 import { MINIMAL_PAGE, minimalClientPage, RECORD_MILESTONES } from "./pages.ts";
 
+/** A row as `pnpm bench:latency` prints it (apps/server/bench/latency-table.ts). */
 export interface LatencyRow {
-  name: string;
+  measure: string;
   unit: "ms";
   /** One value per run. */
-  measured: number[];
-  /** What the floor is. */
-  floorName: string;
-  /** The floor, one value per run, measured between the runs above. */
-  floor: number[];
+  samples: number[];
+  /** The same work without the launcher's app, one value per run, between the runs above. */
+  floor: { label: string; samples: number[] };
+  goal: string;
 }
 
 const DIST = resolve(import.meta.dirname, "../dist");
@@ -167,7 +168,7 @@ async function restartRows(page: Page, server: TestServer, runs: number, dist: s
  * against the real built server (run `pnpm build` first), each beside its floor.
  *
  * @example
- * for (const row of await webLatencyRows({ runs: 7 })) console.log(row.name, row.measured);
+ * for (const row of await webLatencyRows({ runs: 7 })) console.log(row.measure, row.samples);
  */
 export async function webLatencyRows(
   options: {
@@ -191,16 +192,18 @@ export async function webLatencyRows(
     const restart = await restartRows(page, server, runs, dist);
     return [
       {
-        name: "web: reload → progress visible again (Chromium)",
+        measure: "web: reload → progress visible again (Chromium)",
         unit: "ms",
-        ...reload,
-        floorName: "a minimal page",
+        samples: reload.measured,
+        floor: { label: "a minimal page", samples: reload.floor },
+        goal: "≤ 100 ms",
       },
       {
-        name: "web: server listening again → page back at its summary",
+        measure: "web: server listening again → page back at its summary",
         unit: "ms",
-        ...restart,
-        floorName: "a minimal client",
+        samples: restart.measured,
+        floor: { label: "a minimal client", samples: restart.floor },
+        goal: "≤ 1 s",
       },
     ];
   } finally {
@@ -209,16 +212,22 @@ export async function webLatencyRows(
   }
 }
 
+/** The rows with BENCH_RUNS runs each (7), for `pnpm bench:latency`. */
+export function latencyRows(): Promise<LatencyRow[]> {
+  return webLatencyRows({ runs: Number(process.env.BENCH_RUNS ?? 7) });
+}
+
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 };
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  // `tsx bench/latency.ts [WEB_DIR]`: another build (say, main's) for a before/after.
   for (const row of await webLatencyRows({ webDir: process.argv[2] })) {
     const show = (values: number[]) =>
       `${Math.round(median(values))} ms (${values.map(Math.round).join(", ")})`;
-    console.log(`${row.name}: ${show(row.measured)}; ${row.floorName}: ${show(row.floor)}`);
+    console.log(
+      `${row.measure}: ${show(row.samples)}; ${row.floor.label}: ${show(row.floor.samples)}`,
+    );
   }
 }
