@@ -2,44 +2,31 @@ import {
   createLauncherClient,
   type LauncherClient,
   type LauncherError,
+  type StoredLaunch,
   type TicketRefusal,
   type TicketStore,
+  ticketIsGone,
   toLauncherError,
 } from "@launcher/client";
 import { fileStore } from "@launcher/client/node";
 import WebSocket from "ws";
 import { readEnv } from "./env.ts";
-import { CliExit, ExitCode, usageError } from "./exit.ts";
+import { CliExit, ExitCode } from "./exit.ts";
 import type { Output } from "./output.ts";
+import { type ServerArgs, serverUrl } from "./server-url.ts";
 
 /** How long a server may take to answer at first before the CLI gives up (exit 3). */
 export const CONNECT_TIMEOUT_MS = 5_000;
 /**
  * How long a server may stay away in the middle of a follow (exit 3 after). A hung server is
- * noticed about 9 s after its last word (a ping every 5 s of quiet, 3 s for the pong, 1 s for
- * the close), so exit 3 comes about 21 s after, within the 30 s the design allows.
+ * noticed about 6 s after its last word (a ping after 4 s of quiet, 2 s for the pong), so
+ * exit 3 comes about 18 s after, within the 30 s the design allows.
  */
 export const FOLLOW_GIVE_UP_MS = 12_000;
 
-export interface CommonArgs {
-  server?: string;
+export interface CommonArgs extends ServerArgs {
   json?: boolean;
   debug?: boolean;
-}
-
-/** The server's base URL from `--server`, `LAUNCHER_URL` or the default. */
-export function serverUrl(args: CommonArgs): URL {
-  const raw = args.server ?? readEnv().defaultServer;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw usageError(`Not a URL: ${raw} (expected e.g. http://127.0.0.1:3000)`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw usageError(`The server URL must start with http:// or https://, not ${url.protocol}`);
-  }
-  return url;
 }
 
 export function ticketStore(): { store: TicketStore; dir: string } {
@@ -51,13 +38,13 @@ export function ticketStore(): { store: TicketStore; dir: string } {
  * A client for the server, once the server answers: a short, bounded retry while it
  * starts, then exit 3.
  */
-export async function connect(args: CommonArgs, output: Output): Promise<LauncherClient> {
-  const url = serverUrl(args);
-  const client = createLauncherClient({
-    url,
-    WebSocket,
-    retryDelayMs: (attempt) => (attempt === 0 ? 0 : Math.min(200 * 2 ** attempt, 2000)),
-  });
+export async function connect(
+  args: CommonArgs,
+  output: Output,
+  launch?: Pick<StoredLaunch, "id" | "server">,
+): Promise<LauncherClient> {
+  const url = serverUrl(args, launch);
+  const client = createLauncherClient({ url, WebSocket });
   const deadline = Date.now() + CONNECT_TIMEOUT_MS;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -104,13 +91,23 @@ export function toCliExit(error: unknown, context: { id?: string; server?: URL }
   switch (failure.code) {
     case "ticket_refused": {
       const reason = (failure.tokenCode && REFUSAL_REASON[failure.tokenCode]) ?? "it is not valid";
-      const hint = context.id ? ` Forget it with: launcher dismiss ${context.id}` : "";
+      const id = context.id;
+      // Only a ticket that can never open again is gone; any other is the key to an instance.
+      const next = ticketIsGone(failure)
+        ? " It is removed; start a new launch."
+        : id
+          ? ` It is kept: try again (launcher follow ${id}), or forget it: launcher dismiss ${id}`
+          : "";
       return new CliExit(
         ExitCode.refused,
-        `${which} was refused by the server (${failure.tokenCode}): ${reason}.${hint}`,
+        `${which} was refused by the server (${failure.tokenCode}): ${reason}.${next}`,
         { cause: failure },
       );
     }
+    case "other_server":
+      return new CliExit(ExitCode.otherServer, `${failure.message} (--force-server sends it)`, {
+        cause: failure,
+      });
     case "unreachable":
       return new CliExit(
         ExitCode.unreachable,

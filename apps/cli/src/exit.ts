@@ -5,6 +5,10 @@ export const ExitCode = {
   usage: 2,
   unreachable: 3,
   refused: 4,
+  /** A kept ticket belongs to another server than the one given (see `--force-server`). */
+  otherServer: 5,
+  /** Plain `http:` to a host that is not this machine (see `--insecure`). */
+  insecure: 6,
   interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -5,10 +5,11 @@ import {
   type StoredLaunch,
   type TicketStore,
 } from "@launcher/client";
-import { type CommonArgs, FOLLOW_GIVE_UP_MS, serverUrl, toCliExit } from "./connect.ts";
+import { type CommonArgs, FOLLOW_GIVE_UP_MS, toCliExit } from "./connect.ts";
 import { CliExit, ExitCode } from "./exit.ts";
 import type { Output } from "./output.ts";
 import { createProgressView, summaryLines } from "./render.ts";
+import { serverUrl } from "./server-url.ts";
 
 /**
  * Follows a stored launch to its end with live progress, and reports it: the summary
@@ -36,6 +37,7 @@ export async function followAndReport(options: {
       store,
       signal: interrupt.signal,
       giveUpAfterMs: FOLLOW_GIVE_UP_MS,
+      allowOtherServer: options.args["force-server"] === true,
       onSnapshot: (snapshot) => view.show(snapshot),
       onConnection: (state, error) => {
         output.trace(`connection ${state}${error ? `: ${error.message}` : ""}`);
@@ -44,7 +46,7 @@ export async function followAndReport(options: {
     }).done();
   } catch (error) {
     view.end();
-    throw toCliExit(error, { id: launch.id, server: serverUrl(options.args) });
+    throw toCliExit(error, { id: launch.id, server: serverUrl(options.args, launch) });
   } finally {
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigint);
@@ -65,7 +67,7 @@ export async function followAndReport(options: {
   throw new CliExit(
     ExitCode.failed,
     last.phase === "destroyed"
-      ? `Launch ${launch.id} was destroyed; its ticket is removed.`
+      ? `Launch ${launch.id} was destroyed${last.message ? ` (${last.message})` : ""}; its ticket is removed.`
       : `Launch ${launch.id} failed: ${why}`,
   );
 }

@@ -175,7 +175,7 @@ describe("exit codes", () => {
     expect(stderr).toContain("Cannot reach");
   }, 40_000);
 
-  it("4 for a tampered ticket file, with a clear message", async () => {
+  it("4 for a ticket the server refuses as altered: it is kept, and the message says so", async () => {
     expect((await runCli(["launch", "scratchpad"], env)).code).toBe(0);
     const [file] = await ticketFiles();
     const path = join(stateDir(), file!);
@@ -186,8 +186,64 @@ describe("exit codes", () => {
     await writeFile(path, JSON.stringify(stored));
     const { code, stderr } = await runCli(["follow"], env);
     expect(code).toBe(4);
-    expect(stderr).toMatch(/ticket .* was refused by the server \((invalid|malformed)\)/);
+    expect(stderr).toMatch(/ticket .* was refused by the server \(invalid\)/);
+    expect(stderr).toContain("It is kept");
     expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(await ticketFiles()).toEqual([file]);
+  }, 60_000);
+
+  it("4 for a damaged ticket, which is removed", async () => {
+    expect((await runCli(["launch", "scratchpad"], env)).code).toBe(0);
+    const [file] = await ticketFiles();
+    const path = join(stateDir(), file!);
+    const stored = JSON.parse(await readFile(path, "utf8"));
+    stored.launch.ticket = `${stored.launch.ticket}=`;
+    await writeFile(path, JSON.stringify(stored));
+    const { code, stderr } = await runCli(["follow"], env);
+    expect(code).toBe(4);
+    expect(stderr).toMatch(/refused by the server \(malformed\).* It is removed/);
+    expect(await ticketFiles()).toEqual([]);
+  }, 60_000);
+
+  it("6 for plain http:// to another machine, unless --insecure", async () => {
+    // 0.0.0.0 reaches this machine, but is not a loopback name: the rule applies.
+    const other = server.url.replace("127.0.0.1", "0.0.0.0");
+    const refused = await runCli(["templates", "--server", other], env);
+    expect(refused.code).toBe(6);
+    expect(refused.stderr).toContain("--insecure");
+    const allowed = await runCli(["templates", "--server", other, "--insecure", "--json"], env);
+    expect(allowed.code).toBe(0);
+  }, 30_000);
+});
+
+describe("the server a launch belongs to", () => {
+  it("is where `follow` goes without --server, whatever LAUNCHER_URL says", async () => {
+    expect((await runCli(["launch", "scratchpad"], env)).code).toBe(0);
+    const { code, stdout } = await runCli(["follow"], {
+      ...env,
+      LAUNCHER_URL: "http://127.0.0.1:9",
+    });
+    expect(code).toBe(0);
+    expect(stdout).toContain("Ready: scratchpad");
+  }, 60_000);
+
+  it("5: its ticket is not sent to another server unless --force-server", async () => {
+    expect((await runCli(["launch", "scratchpad"], env)).code).toBe(0);
+    const [file] = await ticketFiles();
+    const id = file!.replace(".json", "");
+    await using other = await startServer();
+    for (const command of [
+      ["follow", id],
+      ["destroy", id],
+    ]) {
+      const { code, stderr } = await runCli([...command, "--server", other.url], env);
+      expect(code, command[0]).toBe(5);
+      expect(stderr).toContain("--force-server");
+    }
+    // Asked to, it sends it: the other server has other keys and refuses it; it is kept.
+    const forced = await runCli(["follow", id, "--server", other.url, "--force-server"], env);
+    expect(forced.code).toBe(4);
+    expect(await ticketFiles()).toEqual([file]);
   }, 60_000);
 });
 

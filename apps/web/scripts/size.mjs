@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 
-const BUDGET = 30 * 1024;
+const BUDGET = 16 * 1024;
 const dist = new URL("../dist/", import.meta.url).pathname;
 
 function* files(dir) {

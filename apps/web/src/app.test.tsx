@@ -2,16 +2,22 @@ import { sessionStorageStore, toStoredSnapshot } from "@launcher/client";
 import { cleanup, fireEvent, render, screen, within } from "@solidjs/testing-library";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { App } from "./app.tsx";
-import { LaunchError, makeFakeApi, makeSnapshot, PASSWORD } from "./testing/fake-api.ts";
+import {
+  LauncherError,
+  makeFakeClient,
+  makeSnapshot,
+  PASSWORD,
+  SERVER,
+} from "./testing/fake-client.ts";
 
 /** Lets pending promises settle, without waiting on real time. */
 const settle = () => vi.advanceTimersByTimeAsync(0);
 
-async function boot(initial = sessionStorageStore()) {
-  const fake = makeFakeApi();
+async function boot(options: Parameters<typeof makeFakeClient>[0] = {}) {
+  const fake = makeFakeClient(options);
   const store = sessionStorageStore();
-  const launches = await initial.list();
-  const view = render(() => <App api={fake.api} store={store} initial={launches} />);
+  const launches = await store.list();
+  const view = render(() => <App client={fake.client} store={store} initial={launches} />);
   await settle();
   return { fake, store, view };
 }
@@ -33,18 +39,37 @@ afterEach(() => {
 });
 
 describe("the launch form", () => {
-  it("lists the templates with Scratchpad preselected and unavailable ones disabled with the reason", async () => {
+  it("lists the templates with Scratchpad preselected; an unavailable one says so, briefly", async () => {
     await boot();
     const scratchpad = screen.getByRole("radio", { name: /Scratchpad/ });
     const jupyter = screen.getByRole("radio", { name: /Jupyter/ });
     expect((scratchpad as HTMLInputElement).checked).toBe(true);
     expect((jupyter as HTMLInputElement).disabled).toBe(true);
-    expect(screen.getByText(/jupyter is not on PATH/)).toBeTruthy();
+    expect(jupyter.closest("label")?.textContent).toContain("Unavailable here.");
+    expect(screen.getByRole("option", { name: "fly (unavailable)" })).toBeTruthy();
+    // Operators' diagnostics are not for users.
+    expect(document.body.textContent).not.toContain("not on PATH");
+    expect(document.body.textContent).not.toContain("FLY_API_TOKEN");
+  });
+
+  it("tells an admin why, behind a disclosure", async () => {
+    await boot({ admin: true });
+    const why = screen.getByText("Why is Jupyter unavailable?").closest("details")!;
+    expect(why.open).toBe(false);
+    expect(why.textContent).toContain("jupyter is not on PATH");
+    const drivers = screen.getByText("Why are some unavailable?").closest("details")!;
+    expect(drivers.open).toBe(false);
+    expect(drivers.textContent).toContain("fly: FLY_API_TOKEN is not set");
+  });
+
+  it("takes the one user of a server without sign-in (no `me`) for its admin", async () => {
+    await boot({ admin: "no me procedure" });
+    expect(screen.getByText("Why is Jupyter unavailable?")).toBeTruthy();
   });
 
   it("says why when the launch cannot be prepared", async () => {
     const { fake } = await boot();
-    fake.failPrepareWith(new LaunchError("Too many requests", "TOO_MANY_REQUESTS"));
+    fake.failPrepareWith(new LauncherError("rate_limited", "Too many requests"));
     await launch();
     expect(screen.getByRole("alert").textContent).toContain("Too many requests");
     expect(storedValues()).toEqual([]);
@@ -63,6 +88,7 @@ describe("a launch", () => {
     const id = "1".padStart(32, "0");
     fake.send("sealed-ticket-1", makeSnapshot(id, "preparing"));
     fake.send("sealed-ticket-1", makeSnapshot(id, "starting"));
+    await settle();
     const bar = screen.getByRole("progressbar");
     expect(bar.getAttribute("aria-valuenow")).toBe("50");
     expect(screen.getByText(/Creating instance/).closest("li")?.dataset.state).toBe("done");
@@ -73,9 +99,9 @@ describe("a launch", () => {
     expect(screen.getByText("Elapsed 2.5 s")).toBeTruthy();
     await vi.advanceTimersByTimeAsync(2_000);
     expect(screen.getByText("Elapsed 4.5 s")).toBeTruthy();
-    // What the store keeps: the ticket, the last event id and the snapshot.
+    // What the store keeps: the ticket, its server, the last event id and the snapshot.
     const [entry] = await sessionStorageStore().list();
-    expect(entry?.lastEventId).toBe("2");
+    expect(entry).toMatchObject({ server: SERVER, lastEventId: "2" });
     expect(entry?.snapshot?.phase).toBe("starting");
   });
 
@@ -87,6 +113,7 @@ describe("a launch", () => {
     const id = "1".padStart(32, "0");
     fake.send("sealed-ticket-1", makeSnapshot(id, "checking"));
     fake.send("sealed-ticket-1", makeSnapshot(id, "ready"));
+    await settle();
 
     expect(screen.getByText("Ready")).toBeTruthy();
     expect(screen.getByText(/launched in 4.0 s/)).toBeTruthy();
@@ -111,10 +138,24 @@ describe("a launch", () => {
     expect(storedValues().join()).toContain("sealed-ticket-1");
   });
 
+  it("makes the instance URL a link only when it is a web address", async () => {
+    const { fake } = await boot();
+    await launch();
+    const url = "javascript:alert(document.domain)//";
+    const ready = makeSnapshot("1".padStart(32, "0"), "ready", {
+      access: { url, credentials: { password: PASSWORD } },
+    });
+    fake.send("sealed-ticket-1", ready);
+    await settle();
+    expect(screen.queryByRole("link")).toBeNull();
+    expect(screen.getByText(url).tagName).toBe("CODE");
+  });
+
   it("forgets the ticket on Dismiss", async () => {
     const { fake } = await boot();
     await launch();
     fake.send("sealed-ticket-1", makeSnapshot("1".padStart(32, "0"), "ready"));
+    await settle();
     fireEvent.click(screen.getByRole("button", { name: "Dismiss" }));
     await settle();
     expect(storedValues()).toEqual([]);
@@ -145,22 +186,58 @@ describe("a launch", () => {
     expect(storedValues().join()).toContain("sealed-ticket-2");
   });
 
-  it("clears a refused ticket and says so instead of spinning", async () => {
+  it("shows Destroying… while the platform tears the instance down", async () => {
     const { fake } = await boot();
     await launch();
-    fake
-      .followOf("sealed-ticket-1")
-      .handlers.onError(new LaunchError("Ticket refused: expired", "UNAUTHORIZED", "expired"));
+    fake.send("sealed-ticket-1", makeSnapshot("1".padStart(32, "0"), "destroying"));
     await settle();
-    expect(screen.getByRole("alert").textContent).toContain("its ticket has expired");
+    expect(screen.getByText(/^Destroying…/)).toBeTruthy();
     expect(screen.queryByRole("progressbar")).toBeNull();
+    expect(storedValues().join()).toContain("sealed-ticket-1");
+    fake.send("sealed-ticket-1", makeSnapshot("1".padStart(32, "0"), "destroyed"));
+    await settle();
+    expect(screen.getByText(/^Destroyed/)).toBeTruthy();
     expect(storedValues()).toEqual([]);
+  });
+
+  it("drops an expired or malformed ticket and says so instead of spinning", async () => {
+    for (const tokenCode of ["expired", "malformed"] as const) {
+      sessionStorage.clear();
+      const { fake } = await boot();
+      await launch();
+      fake.refuse("sealed-ticket-1", tokenCode);
+      await settle();
+      const alert = screen.getByRole("alert").textContent;
+      expect(alert).toContain("can no longer be followed");
+      expect(alert).toContain("removed from this tab");
+      expect(screen.queryByRole("progressbar")).toBeNull();
+      expect(storedValues(), tokenCode).toEqual([]);
+      cleanup();
+    }
+  });
+
+  it("keeps a ticket refused for any other reason, says what happened, and offers to try again", async () => {
+    for (const tokenCode of ["unknown_key", "invalid", "not_yet_valid"] as const) {
+      sessionStorage.clear();
+      const { fake } = await boot();
+      await launch();
+      fake.refuse("sealed-ticket-1", tokenCode);
+      await settle();
+      expect(screen.getByRole("alert").textContent).toContain("The ticket is kept in this tab");
+      expect(storedValues().join(), tokenCode).toContain("sealed-ticket-1");
+      fireEvent.click(screen.getByRole("button", { name: "Try again" }));
+      await settle();
+      expect(fake.followOf("sealed-ticket-1").input.ticket).toBe("sealed-ticket-1");
+      expect(fake.follows).toHaveLength(2);
+      cleanup();
+    }
   });
 
   it("destroys only after a confirmation", async () => {
     const { fake } = await boot();
     await launch();
     fake.send("sealed-ticket-1", makeSnapshot("1".padStart(32, "0"), "ready"));
+    await settle();
     fireEvent.click(screen.getByRole("button", { name: "Destroy…" }));
     // The safe choice takes the focus; Cancel leaves everything as it was.
     await settle();
@@ -176,6 +253,23 @@ describe("a launch", () => {
     expect(storedValues()).toEqual([]);
   });
 
+  it("keeps the ticket when a destroy is refused for a reason that may pass", async () => {
+    const { fake } = await boot();
+    await launch();
+    fake.send("sealed-ticket-1", makeSnapshot("1".padStart(32, "0"), "ready"));
+    await settle();
+    fake.failDestroyWith(
+      new LauncherError("ticket_refused", "Ticket refused: unknown_key", {
+        tokenCode: "unknown_key",
+      }),
+    );
+    fireEvent.click(screen.getByRole("button", { name: "Destroy…" }));
+    fireEvent.click(screen.getByRole("button", { name: "Yes, destroy" }));
+    await settle();
+    expect(screen.getByRole("alert").textContent).toContain("Could not destroy the instance");
+    expect(storedValues().join()).toContain("sealed-ticket-1");
+  });
+
   it("runs several launches side by side, each with its own ticket", async () => {
     const { fake } = await boot();
     await launch();
@@ -186,6 +280,7 @@ describe("a launch", () => {
       "sealed-ticket-2",
     ]);
     fake.send("sealed-ticket-2", makeSnapshot("2".padStart(32, "0"), "ready"));
+    await settle();
     expect(screen.getAllByRole("progressbar")).toHaveLength(1);
     expect(screen.getByText("Ready")).toBeTruthy();
     expect(storedValues()).toHaveLength(2);
@@ -212,9 +307,11 @@ describe("after a refresh", () => {
     expect(follow.input).toEqual({ ticket: "stored-ticket", lastEventId: "2" });
 
     // An older snapshot is never shown again.
-    follow.handlers.onData(makeSnapshot(id, "creating"), "1");
+    fake.send("stored-ticket", makeSnapshot(id, "creating"), "1");
+    await settle();
     expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("50");
     fake.send("stored-ticket", makeSnapshot(id, "checking"));
+    await settle();
     expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("83");
   });
 
@@ -233,6 +330,7 @@ describe("after a refresh", () => {
     expect(screen.getByText("Ready")).toBeTruthy();
     expect(screen.getByText(/Fetching the address/)).toBeTruthy();
     fake.send("ready-ticket", ready);
+    await settle();
     expect(screen.getByRole("link", { name: "http://127.0.0.1:4100/" })).toBeTruthy();
     expect(fake.active()).toEqual([]);
   });

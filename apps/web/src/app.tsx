@@ -3,24 +3,26 @@ import { createSignal, For, Show } from "solid-js";
 import { ConnectionBadge } from "./components/connection-badge.tsx";
 import { LaunchCard } from "./components/launch-card.tsx";
 import { LaunchForm } from "./components/launch-form.tsx";
+import { createAdmin } from "./lib/create-admin.ts";
 import { createConnectionStatus } from "./lib/create-connection-status.ts";
 import { createLaunch } from "./lib/create-launch.ts";
 import { createLaunches } from "./lib/create-launches.ts";
 import { createTemplates } from "./lib/create-templates.ts";
-import type { LauncherApi } from "./lib/launcher-api.ts";
+import type { WebClient } from "./lib/types.ts";
 
 export interface AppProps {
-  api: LauncherApi;
+  client: WebClient;
   store: TicketStore;
   /** The launches found in the store at boot, shown at once and resumed. */
   initial: StoredLaunch[];
 }
 
 export function App(props: AppProps) {
-  const { api, store } = props;
-  const launches = createLaunches({ api, store, initial: props.initial });
-  const templates = createTemplates(api);
-  const connection = createConnectionStatus(api);
+  const { client, store } = props;
+  const launches = createLaunches({ client, store, initial: props.initial });
+  const templates = createTemplates(client);
+  const connection = createConnectionStatus(client);
+  const admin = createAdmin(client);
   const [focusId, setFocusId] = createSignal<string>();
 
   const start = async (template: string, driver?: string) => {
@@ -40,8 +42,8 @@ export function App(props: AppProps) {
             <For each={launches.list()}>
               {(stored) => {
                 // Made here, once per card: in a prop, Solid would make it a getter that
-                // starts a new follow on every read.
-                const launch = createLaunch({ api, store, stored });
+                // starts a new follow on every read. The card's owner stops it.
+                const launch = createLaunch({ client, store, stored });
                 return (
                   <LaunchCard
                     launch={launch}
@@ -61,6 +63,7 @@ export function App(props: AppProps) {
         <LaunchForm
           templates={templates.list()}
           loadError={templates.error()}
+          admin={admin()}
           onReload={templates.reload}
           onLaunch={start}
         />

@@ -1,13 +1,15 @@
-import { sessionStorageStore } from "@launcher/client";
+import { createLauncherClient, sessionStorageStore } from "@launcher/client";
 import { render } from "solid-js/web";
 import { App } from "./app.tsx";
-import { makeTrpcApi } from "./lib/trpc-api.ts";
 import "./styles.css";
 
 const store = sessionStorageStore();
-// Read the stored launches before the first paint, so a refresh shows them at once.
+// Read the stored launches before the first paint, so a refresh shows them at once, from what
+// was stored, while the socket is still opening.
 const initial = await store.list();
+// The socket opens at once and stays: the first launch does not wait for a handshake.
+const client = createLauncherClient({ url: location.origin, lazy: false });
 render(
-  () => <App api={makeTrpcApi()} store={store} initial={initial} />,
+  () => <App client={client} store={store} initial={initial} />,
   document.getElementById("root")!,
 );

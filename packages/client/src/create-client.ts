@@ -1,12 +1,9 @@
 import type { AppRouter } from "@launcher/api";
-import {
-  createTRPCClient,
-  createWSClient,
-  httpBatchLink,
-  splitLink,
-  type TRPCClient,
-  wsLink,
-} from "@trpc/client";
+import { retryDelay } from "./backoff.ts";
+import type { Connection, SocketLike } from "./connection.ts";
+import { makeHttpCall } from "./http-call.ts";
+import { type CallOptions, makeRouterProxy, type RouterClient } from "./router-client.ts";
+import { createSocket } from "./socket.ts";
 
 /** A WebSocket constructor: the browser's, Node 22's global one, or `ws`'s on Node 20. */
 export type WebSocketConstructor = typeof globalThis.WebSocket;
@@ -18,67 +15,62 @@ export interface LauncherClientOptions {
   WebSocket?: unknown;
   /** Extra headers for HTTP calls (queries and mutations). */
   headers?: Record<string, string> | (() => Record<string, string>);
+  /** `fetch` for HTTP calls and health probes; the global one by default. */
+  fetch?: typeof globalThis.fetch;
   /**
-   * How long to wait before reconnection attempt `n` (0-based) of the WebSocket.
-   * Default: 0, then 500 ms doubling up to 5 s.
+   * Open the WebSocket only while something is followed, so that a Node process can exit
+   * (default); `false` opens it at once and keeps it (a page: the first launch is faster).
+   */
+  lazy?: boolean;
+  /** Ping after this much quiet (default 4 s); drop the socket without a pong in 2 s. */
+  keepAlive?: { intervalMs?: number; pongTimeoutMs?: number };
+  /**
+   * How long to wait before attempt `n` (0-based) when the server answers `/health` but the
+   * WebSocket fails. Default: 125–250 ms doubling up to 1–2 s, jittered.
    */
   retryDelayMs?: (attempt: number) => number;
+  /**
+   * How long to wait before probe `n` of `/health` while the server is out of reach.
+   * Default: 75–150 ms for about 20 s, then growing to 1–2 s, jittered.
+   */
+  probeDelayMs?: (attempt: number) => number;
 }
 
-/** A typed tRPC client for the launcher's `AppRouter`, closable. */
-export type LauncherClient = TRPCClient<AppRouter> & {
+/** A typed client for the launcher's `AppRouter`, closable. */
+export type LauncherClient = RouterClient<AppRouter["_def"]["record"]> & {
+  /** The server's base URL, as launches remember it: `http://host:3000` (no trailing `/`). */
+  readonly url: string;
+  /** The WebSocket's state, for a "connected / reconnecting" badge. */
+  readonly connection: Connection;
   /** Closes the WebSocket, if one is open, so that a Node process can exit. */
   close(): Promise<void>;
 };
 
-/** How long a closing socket may wait for the server's closing handshake. */
-export const CLOSE_GRACE_MS = 1000;
+/** What launches need of a client (a narrower fake does for tests). */
+export type LaunchClient = Pick<LauncherClient, "launch" | "connection" | "url">;
+
+/** Fast probes for about 20 s of outage, then the usual backoff. */
+const FAST_PROBES = 160;
+const defaultProbeDelay = (attempt: number) =>
+  attempt < FAST_PROBES ? retryDelay(0, { baseMs: 150 }) : retryDelay(attempt - FAST_PROBES);
 
 /**
- * `ws`'s sockets (Node) wait up to 30 s for a hung server's closing handshake before they
- * report the close, and tRPC reconnects (or gives up) only then. This subclass ends the
- * socket after {@link CLOSE_GRACE_MS} instead. The browser's WebSocket has no `terminate`
- * and is returned as it is (the web app has its own watchdog).
+ * A server's base URL as launches remember it: `http://host:3000/x/` → `http://host:3000/x`.
+ * Throws a `TypeError` for anything but `http:` and `https:`.
  */
-export function withBoundedClose<T>(Base: T): T {
-  type NodeSocket = {
-    terminate(): void;
-    once(event: "close", listener: () => void): unknown;
-    close(code?: number, reason?: string): void;
-  };
-  const Socket = Base as unknown as (new (...args: unknown[]) => NodeSocket) | undefined;
-  if (typeof Socket?.prototype?.terminate !== "function") return Base;
-  return class BoundedCloseWebSocket extends Socket {
-    override close(code?: number, reason?: string): void {
-      super.close(code, reason);
-      const timer = setTimeout(() => this.terminate(), CLOSE_GRACE_MS);
-      timer.unref();
-      this.once("close", () => clearTimeout(timer));
-    }
-  } as unknown as T;
-}
-
-const defaultRetryDelay = (attempt: number) =>
-  attempt === 0 ? 0 : Math.min(250 * 2 ** attempt, 5000);
-
-/** `http://host:3000/` → `http://host:3000/trpc`, and the matching `ws:` URL. */
-function endpoints(base: string | URL): { http: string; ws: string } {
+export function normalizeServerUrl(base: string | URL): string {
   const url = new URL(base);
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new TypeError(`The launcher URL must be http: or https:, not ${url.protocol}`);
   }
-  url.pathname = `${url.pathname.replace(/\/+$/, "")}/trpc`;
-  url.search = "";
-  url.hash = "";
-  const http = url.toString();
-  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  return { http, ws: url.toString() };
+  return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
 }
 
 /**
- * Creates a typed client for a launcher server: HTTP (batched) for queries and
- * mutations, one WebSocket for subscriptions, opened on first use, kept alive with
- * pings and reconnected (with resubscription from the last event id) when it drops.
+ * Creates a typed client for a launcher server: HTTP for queries and mutations, one
+ * WebSocket for subscriptions that notices a hung server within seconds (pings), comes back
+ * as soon as the server listens again (it probes `/health`), and resubscribes from the last
+ * event id. Plain JSON on the wire, as tRPC's own links send it; no tRPC client inside.
  *
  * @example
  * import WebSocket from "ws";
@@ -87,42 +79,46 @@ function endpoints(base: string | URL): { http: string; ws: string } {
  * await client.close();
  */
 export function createLauncherClient(options: LauncherClientOptions): LauncherClient {
-  const { http, ws } = endpoints(options.url);
+  const base = normalizeServerUrl(options.url);
   const WebSocketImpl = (options.WebSocket ?? globalThis.WebSocket) as
-    | WebSocketConstructor
+    | (new (
+        url: string,
+      ) => SocketLike)
     | undefined;
   if (!WebSocketImpl) {
     throw new TypeError(
       'No global WebSocket here: pass one, e.g. createLauncherClient({ url, WebSocket }) with `import WebSocket from "ws"`',
     );
   }
-  const wsClient = createWSClient({
-    url: ws,
-    WebSocket: withBoundedClose(WebSocketImpl),
-    lazy: { enabled: true, closeMs: 1000 },
-    keepAlive: { enabled: true, intervalMs: 5000, pongTimeoutMs: 3000 },
-    retryDelayMs: options.retryDelayMs ?? defaultRetryDelay,
-  });
-  const headers = options.headers;
-  const trpc = createTRPCClient<AppRouter>({
-    links: [
-      splitLink({
-        condition: (op) => op.type === "subscription",
-        true: wsLink({ client: wsClient }),
-        false: httpBatchLink({
-          url: http,
-          headers: typeof headers === "function" ? headers : () => headers ?? {},
-        }),
-      }),
-    ],
-  });
-  const close = () => wsClient.close();
-  // The tRPC client is a proxy in which every property is a procedure path; `close` is
-  // not one (no router is named so), so it is served here.
-  return new Proxy(trpc, {
-    get(target, property, receiver) {
-      if (property === "close") return close;
-      return Reflect.get(target, property, receiver);
+  const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const http = makeHttpCall({ url: `${base}/trpc`, headers: options.headers, fetch: fetchImpl });
+  const socket = createSocket({
+    url: `${base.replace(/^http/, "ws")}/trpc`,
+    healthUrl: `${base}/health`,
+    WebSocket: WebSocketImpl,
+    fetch: fetchImpl,
+    lazy: options.lazy ?? true,
+    keepAlive: {
+      intervalMs: options.keepAlive?.intervalMs ?? 4_000,
+      pongTimeoutMs: options.keepAlive?.pongTimeoutMs ?? 2_000,
     },
+    connectTimeoutMs: 5_000,
+    retryDelayMs: options.retryDelayMs ?? ((attempt) => retryDelay(attempt)),
+    probeDelayMs: options.probeDelayMs ?? defaultProbeDelay,
+  });
+  const procedures = makeRouterProxy({
+    call: (type, path, input, callOptions?: CallOptions) =>
+      http(type, path, input, callOptions?.signal),
+    subscribe: socket.subscribe,
+  }) as object;
+  const own: Record<string, unknown> = {
+    url: base,
+    connection: socket.connection,
+    close: socket.close,
+  };
+  // Every other property is a procedure path (no router of the API is named so).
+  return new Proxy(procedures, {
+    get: (target, key) =>
+      typeof key === "string" && Object.hasOwn(own, key) ? own[key] : Reflect.get(target, key),
   }) as LauncherClient;
 }

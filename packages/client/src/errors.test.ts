@@ -1,6 +1,6 @@
 import { TRPCClientError } from "@trpc/client";
 import { describe, expect, it } from "vitest";
-import { LauncherError, toLauncherError } from "./errors.ts";
+import { errorFromShape, LauncherError, ticketIsGone, toLauncherError } from "./errors.ts";
 
 function fromServer(code: string, data: Record<string, unknown> = {}) {
   return TRPCClientError.from({
@@ -37,5 +37,32 @@ describe("toLauncherError", () => {
   it("does not trust an unknown token code", () => {
     const error = toLauncherError(fromServer("UNAUTHORIZED", { tokenCode: "<script>" }));
     expect(error.tokenCode).toBeUndefined();
+  });
+
+  it("tells a sign-in that is needed and a quota that is reached from a refused ticket", () => {
+    const signIn = errorFromShape({
+      message: "Sign in",
+      data: { code: "UNAUTHORIZED", authCode: "unauthenticated" },
+    });
+    expect(signIn?.code).toBe("unauthenticated");
+    const quota = errorFromShape({
+      message: "You have 3 instances running: destroy one, then try again",
+      data: { code: "FORBIDDEN", quota: { scope: "user", limit: 3, used: 3 } },
+    });
+    expect(quota).toMatchObject({ code: "forbidden", quota: { scope: "user", limit: 3 } });
+    expect(ticketIsGone(quota)).toBe(false);
+  });
+});
+
+describe("ticketIsGone", () => {
+  it("is true only for refusals that no server and no later try can undo", () => {
+    const refused = (tokenCode: string) =>
+      toLauncherError(fromServer("UNAUTHORIZED", { tokenCode }));
+    expect(ticketIsGone(refused("expired"))).toBe(true);
+    expect(ticketIsGone(refused("malformed"))).toBe(true);
+    for (const code of ["invalid", "unknown_key", "not_yet_valid", "too_large", "missing"]) {
+      expect(ticketIsGone(refused(code)), code).toBe(false);
+    }
+    expect(ticketIsGone(new LauncherError("unreachable", "down"))).toBe(false);
   });
 });

@@ -1,30 +1,20 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { StoredLaunch, TicketStore } from "./ticket-store.ts";
+import { assertInstanceId, isInstanceId } from "@launcher/contract";
+import { isStoredLaunch, type StoredLaunch, type TicketStore } from "./ticket-store.ts";
 
 const FORMAT = 1;
-const ID = /^[0-9a-f]{32}$/;
 const SUFFIX = ".json";
 
 function parse(raw: string, id: string): StoredLaunch | undefined {
   try {
-    const entry = JSON.parse(raw) as { v?: unknown; launch?: StoredLaunch };
+    const entry = JSON.parse(raw) as { v?: unknown; launch?: unknown };
     const launch = entry.launch;
-    if (entry.v !== FORMAT || !launch || typeof launch !== "object") return undefined;
-    if (launch.id !== id || typeof launch.ticket !== "string") return undefined;
-    if (typeof launch.template !== "string" || typeof launch.storedAt !== "number") {
-      return undefined;
-    }
-    return launch;
+    return entry.v === FORMAT && isStoredLaunch(launch) && launch.id === id ? launch : undefined;
   } catch {
     return undefined;
   }
-}
-
-function checkId(id: string): void {
-  // The id names a file: never let it name one elsewhere.
-  if (!ID.test(id)) throw new TypeError(`Not a launch id: ${JSON.stringify(id)}`);
 }
 
 /**
@@ -70,18 +60,18 @@ export function fileStore(dir: string): TicketStore {
       const launches: StoredLaunch[] = [];
       for (const name of names) {
         const id = name.slice(0, -SUFFIX.length);
-        if (!name.endsWith(SUFFIX) || !ID.test(id)) continue;
+        if (!name.endsWith(SUFFIX) || !isInstanceId(id)) continue;
         const launch = await read(id);
         if (launch) launches.push(launch);
       }
       return launches.sort((a, b) => a.storedAt - b.storedAt);
     },
     async get(id) {
-      if (!ID.test(id)) return undefined;
+      if (!isInstanceId(id)) return undefined;
       return read(id);
     },
     async put(launch) {
-      checkId(launch.id);
+      assertInstanceId(launch.id); // the id names a file: never one elsewhere
       await ensureDir();
       const temp = join(dir, `.${launch.id}.${randomBytes(6).toString("hex")}.tmp`);
       const file = await open(temp, "wx", 0o600);
@@ -99,7 +89,7 @@ export function fileStore(dir: string): TicketStore {
       }
     },
     async remove(id) {
-      checkId(id);
+      assertInstanceId(id);
       await rm(path(id), { force: true });
     },
   };

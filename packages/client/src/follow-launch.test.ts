@@ -1,114 +1,17 @@
-import { EventEmitter, once } from "node:events";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import type { Snapshot } from "@launcher/api";
-import { initTRPC, TRPCError, tracked } from "@trpc/server";
-import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import WebSocket, { WebSocketServer } from "ws";
+import WebSocket from "ws";
+import {
+  createPlatform,
+  ID as id,
+  type Platform,
+  startFakeServer,
+  TICKET,
+} from "../test/fake-server.ts";
 import { createLauncherClient, type LauncherClient } from "./create-client.ts";
 import { LauncherError } from "./errors.ts";
-import { followLaunch, isTerminalPhase, prepareLaunch } from "./follow-launch.ts";
+import { followLaunch } from "./follow-launch.ts";
 import { memoryStore } from "./memory-store.ts";
-
-// A stand-in for the launcher's API with the same wire contract (tracked versions, resume
-// from lastEventId, a terminal snapshot always resent, refusals with data.tokenCode), so
-// that the client's resume logic is tested against a real tRPC server and real sockets.
-const id = "0123456789abcdef0123456789abcdef";
-
-function createPlatform() {
-  const changes = new EventEmitter();
-  const history: Snapshot[] = [];
-  return {
-    history,
-    /** Every lastEventId a follow came with (null: none). */
-    follows: [] as (string | null)[],
-    publish(phase: Snapshot["phase"], extra: Partial<Snapshot> = {}) {
-      history.push({
-        id,
-        template: "scratchpad",
-        driver: "local",
-        createdAt: 1,
-        version: history.length,
-        phase,
-        steps: [],
-        logTail: [],
-        ...extra,
-      });
-      changes.emit("change");
-    },
-    changes,
-  };
-}
-type Platform = ReturnType<typeof createPlatform>;
-
-class RefusalCause extends Error {
-  code = "invalid";
-}
-
-function createRouter(platform: Platform) {
-  const t = initTRPC.create({
-    errorFormatter: ({ shape, error }) => ({
-      ...shape,
-      data: {
-        ...shape.data,
-        ...(error.cause instanceof RefusalCause ? { tokenCode: error.cause.code } : {}),
-      },
-    }),
-  });
-  return t.router({
-    launch: t.router({
-      prepare: t.procedure.mutation(() => ({ id, ticket: "sealed-ticket" })),
-      follow: t.procedure
-        .input((raw) => raw as { ticket: string; lastEventId?: string | null })
-        .subscription(async function* ({ input, signal }) {
-          platform.follows.push(input.lastEventId ?? null);
-          if (input.ticket !== "sealed-ticket") {
-            throw new TRPCError({ code: "UNAUTHORIZED", cause: new RefusalCause("refused") });
-          }
-          let sent = input.lastEventId == null ? -1 : Number(input.lastEventId);
-          let first = input.lastEventId == null;
-          while (!signal?.aborted) {
-            const current = platform.history.at(-1);
-            if (current) {
-              const terminal = isTerminalPhase(current.phase);
-              if (first || current.version > sent || terminal) {
-                first = false;
-                sent = current.version;
-                yield tracked(String(current.version), current);
-                if (terminal) return;
-              }
-            }
-            await once(platform.changes, "change", { signal }).catch(() => undefined);
-          }
-        }),
-    }),
-  });
-}
-
-async function startFakeServer(platform: Platform) {
-  const router = createRouter(platform);
-  const http: Server = createServer(createHTTPHandler({ router, basePath: "/trpc/" }));
-  const wss = new WebSocketServer({ server: http });
-  const handler = applyWSSHandler({ wss, router });
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  const { port } = http.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    /** Drops every WebSocket as a crashed server or a broken network would. */
-    dropConnections() {
-      for (const socket of wss.clients) socket.terminate();
-    },
-    async close() {
-      handler.broadcastReconnectNotification();
-      for (const socket of wss.clients) socket.terminate();
-      wss.close();
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-    },
-  };
-}
+import { destroyLaunch, prepareLaunch } from "./prepare-launch.ts";
 
 async function waitFor(condition: () => boolean, timeoutMs = 5000) {
   const start = Date.now();
@@ -135,7 +38,7 @@ describe("followLaunch", () => {
   it("stores the ticket first, then follows to ready, keeping no credentials", async () => {
     const store = memoryStore();
     const launch = await prepareLaunch(client, { template: "scratchpad", store });
-    expect(await store.get(id)).toMatchObject({ ticket: "sealed-ticket" });
+    expect(await store.get(id)).toMatchObject({ ticket: TICKET, server: server.url });
     platform.publish("preparing");
     const phases: string[] = [];
     for await (const snapshot of followLaunch(client, { launch, store })) {
@@ -157,7 +60,7 @@ describe("followLaunch", () => {
     platform.publish("preparing");
     const seen: number[] = [];
     const last = await followLaunch(client, {
-      launch: { id, ticket: "sealed-ticket" },
+      launch: { id, ticket: TICKET },
       store,
       onSnapshot: (snapshot) => {
         seen.push(snapshot.version);
@@ -178,17 +81,10 @@ describe("followLaunch", () => {
     const store = memoryStore();
     platform.publish("preparing");
     platform.publish("ready", { access: { url: "http://x/", credentials: { password: "p" } } });
-    await followLaunch(client, { launch: { id, ticket: "sealed-ticket" }, store }).done();
+    await followLaunch(client, { launch: { id, ticket: TICKET }, store }).done();
     const again = await followLaunch(client, { launch: id, store }).done();
     expect(again?.access?.url).toBe("http://x/");
     expect(platform.follows).toEqual([null, "1"]);
-  });
-
-  it("throws a typed refusal for a refused ticket", async () => {
-    const store = memoryStore();
-    const follow = followLaunch(client, { launch: { id, ticket: "tampered" }, store }).done();
-    await expect(follow).rejects.toMatchObject({ code: "ticket_refused", tokenCode: "invalid" });
-    await expect(follow).rejects.toBeInstanceOf(LauncherError);
   });
 
   it("stops when aborted and keeps the ticket", async () => {
@@ -196,32 +92,46 @@ describe("followLaunch", () => {
     const controller = new AbortController();
     platform.publish("starting");
     const last = await followLaunch(client, {
-      launch: { id, ticket: "sealed-ticket" },
+      launch: { id, ticket: TICKET },
       store,
       signal: controller.signal,
       onSnapshot: () => controller.abort(),
     }).done();
     expect(last).toBeUndefined();
-    expect(await store.get(id)).toMatchObject({ lastEventId: "0" });
+    expect(await store.get(id)).toMatchObject({ ticket: TICKET });
   });
 
-  it("drops the ticket of a failed launch", async () => {
+  it("destroys a failed launch, then drops its ticket", async () => {
     const store = memoryStore();
     platform.publish("failed", { error: "no port" });
-    const last = await followLaunch(client, {
-      launch: { id, ticket: "sealed-ticket" },
-      store,
-    }).done();
+    const last = await followLaunch(client, { launch: { id, ticket: TICKET }, store }).done();
     expect(last?.error).toBe("no port");
+    expect(platform.destroyed).toEqual([TICKET]);
     expect(await store.list()).toEqual([]);
   });
 
-  it("gives up with `unreachable` when the server stays away", async () => {
+  it("follows a launch through `destroying` to `destroyed`, then drops its ticket", async () => {
+    const store = memoryStore();
+    platform.publish("destroying");
+    const phases: string[] = [];
+    await followLaunch(client, {
+      launch: { id, ticket: TICKET },
+      store,
+      onSnapshot: (snapshot) => {
+        phases.push(snapshot.phase);
+        if (snapshot.phase === "destroying") platform.publish("destroyed");
+      },
+    }).done();
+    expect(phases).toEqual(["destroying", "destroyed"]);
+    expect(await store.list()).toEqual([]);
+  });
+
+  it("gives up with `unreachable` when the server stays away, keeping the ticket", async () => {
     const store = memoryStore();
     platform.publish("starting");
     const states: string[] = [];
     const follow = followLaunch(client, {
-      launch: { id, ticket: "sealed-ticket" },
+      launch: { id, ticket: TICKET },
       store,
       giveUpAfterMs: 300,
       onConnection: (state) => states.push(state),
@@ -230,5 +140,79 @@ describe("followLaunch", () => {
     await expect(follow).rejects.toMatchObject({ code: "unreachable" });
     await waitFor(() => states.includes("reconnecting"));
     expect(await store.get(id)).toBeDefined();
+  });
+});
+
+describe("a refused ticket", () => {
+  it("is a typed refusal", async () => {
+    const store = memoryStore();
+    const follow = followLaunch(client, { launch: { id, ticket: "tampered" }, store }).done();
+    await expect(follow).rejects.toMatchObject({ code: "ticket_refused", tokenCode: "invalid" });
+    await expect(follow).rejects.toBeInstanceOf(LauncherError);
+  });
+
+  it("is dropped only when it can never open again: expired or malformed", async () => {
+    for (const code of ["expired", "malformed"]) {
+      const store = memoryStore();
+      const follow = followLaunch(client, { launch: { id, ticket: `refused:${code}` }, store });
+      await expect(follow.done()).rejects.toMatchObject({ tokenCode: code });
+      expect(await store.get(id), code).toBeUndefined();
+    }
+  });
+
+  it("is kept when another server or a later try may open it: unknown_key, invalid, not_yet_valid", async () => {
+    for (const code of ["unknown_key", "invalid", "not_yet_valid", "too_large"]) {
+      const store = memoryStore();
+      const follow = followLaunch(client, { launch: { id, ticket: `refused:${code}` }, store });
+      await expect(follow.done()).rejects.toMatchObject({ tokenCode: code });
+      expect(await store.get(id), code).toMatchObject({ ticket: `refused:${code}` });
+    }
+  });
+
+  it("by destroy follows the same rule", async () => {
+    const kept = memoryStore();
+    await kept.put({ id, ticket: "refused:unknown_key", template: "x", storedAt: 1 });
+    await expect(destroyLaunch(client, { launch: id, store: kept })).rejects.toMatchObject({
+      tokenCode: "unknown_key",
+    });
+    expect(await kept.get(id)).toBeDefined();
+    const gone = memoryStore();
+    await gone.put({ id, ticket: "refused:expired", template: "x", storedAt: 1 });
+    await expect(destroyLaunch(client, { launch: id, store: gone })).rejects.toMatchObject({
+      tokenCode: "expired",
+    });
+    expect(await gone.get(id)).toBeUndefined();
+  });
+});
+
+describe("the server a ticket belongs to", () => {
+  it("is the only one the ticket is sent to, unless the caller insists", async () => {
+    const store = memoryStore();
+    await store.put({
+      id,
+      ticket: TICKET,
+      template: "x",
+      storedAt: 1,
+      server: "http://other:3000",
+    });
+    platform.publish("ready");
+    await expect(followLaunch(client, { launch: id, store }).done()).rejects.toMatchObject({
+      code: "other_server",
+    });
+    await expect(destroyLaunch(client, { launch: id, store })).rejects.toMatchObject({
+      code: "other_server",
+    });
+    expect(platform.follows).toEqual([]);
+    expect(platform.destroyed).toEqual([]);
+    const last = await followLaunch(client, { launch: id, store, allowOtherServer: true }).done();
+    expect(last?.phase).toBe("ready");
+  });
+
+  it("is remembered at the first follow of a launch stored without one", async () => {
+    const store = memoryStore();
+    await store.put({ id, ticket: TICKET, template: "x", storedAt: 1 });
+    platform.publish("ready");
+    await followLaunch(client, { launch: id, store }).done();
+    expect(await store.get(id)).toMatchObject({ server: server.url });
   });
 });

@@ -1,28 +1,56 @@
 export {
+  type Access,
+  isTerminal,
+  isTerminal as isTerminalPhase,
+  PHASES,
+  type Phase,
+  type Snapshot,
+  type Step,
+} from "@launcher/contract";
+export type {
+  Connection,
+  ConnectionListener,
+  ConnectionState,
+  SubscriptionHandlers,
+} from "./connection.ts";
+export {
   createLauncherClient,
+  type LaunchClient,
   type LauncherClient,
   type LauncherClientOptions,
+  normalizeServerUrl,
   type WebSocketConstructor,
 } from "./create-client.ts";
 export {
   LauncherError,
   type LauncherErrorCode,
+  type QuotaInfo,
   type TicketRefusal,
+  ticketIsGone,
   toLauncherError,
 } from "./errors.ts";
 export {
+  checkLaunchServer,
   type FollowLaunchOptions,
   followLaunch,
-  isTerminalPhase,
   type LaunchFollow,
-  type LaunchRef,
-  type Phase,
+} from "./follow-launch.ts";
+export type { LaunchRef } from "./launch-ref.ts";
+export { memoryStore } from "./memory-store.ts";
+export {
+  type DestroyedLaunch,
+  type DestroyLaunchOptions,
+  destroyLaunch,
   type PrepareLaunchOptions,
   prepareLaunch,
-  type Snapshot,
-} from "./follow-launch.ts";
-export { memoryStore } from "./memory-store.ts";
+} from "./prepare-launch.ts";
 export { launchProgress } from "./progress.ts";
+export type {
+  CallOptions,
+  RouterClient,
+  SubscriptionEvent,
+  Unsubscribable,
+} from "./router-client.ts";
 export { sessionStorageStore } from "./session-storage-store.ts";
 export {
   type StoredLaunch,

@@ -1,5 +1,5 @@
+import type { Snapshot } from "@launcher/contract";
 import { describe, expect, it } from "vitest";
-import type { Snapshot } from "./follow-launch.ts";
 import { launchProgress } from "./progress.ts";
 
 type Steps = Snapshot["steps"];

@@ -1,4 +1,4 @@
-import type { Snapshot } from "./follow-launch.ts";
+import type { Snapshot } from "@launcher/contract";
 
 /**
  * How far a launch has got, 0 to 1, the same in every client: finished steps count whole, the

@@ -1,4 +1,4 @@
-import type { StoredLaunch, TicketStore } from "./ticket-store.ts";
+import { isStoredLaunch, type StoredLaunch, type TicketStore } from "./ticket-store.ts";
 
 const PREFIX = "launcher:";
 const FORMAT = 1;
@@ -6,13 +6,8 @@ const FORMAT = 1;
 function parse(raw: string | null): StoredLaunch | undefined {
   if (!raw) return undefined;
   try {
-    const entry = JSON.parse(raw) as { v?: unknown; launch?: StoredLaunch };
-    const launch = entry.launch;
-    if (entry.v !== FORMAT || !launch || typeof launch !== "object") return undefined;
-    if (typeof launch.id !== "string" || typeof launch.ticket !== "string") return undefined;
-    if (typeof launch.template !== "string" || typeof launch.storedAt !== "number")
-      return undefined;
-    return launch;
+    const entry = JSON.parse(raw) as { v?: unknown; launch?: unknown };
+    return entry.v === FORMAT && isStoredLaunch(entry.launch) ? entry.launch : undefined;
   } catch {
     return undefined;
   }

@@ -1,4 +1,4 @@
-import type { Snapshot } from "@launcher/api";
+import type { Snapshot } from "@launcher/contract";
 
 /** A snapshot as clients keep it: never with `access` (the credentials). */
 export type StoredSnapshot = Omit<Snapshot, "access">;
@@ -10,6 +10,11 @@ export interface StoredLaunch {
   ticket: string;
   template: string;
   driver?: string;
+  /**
+   * The server that issued the ticket (`http://host:3000`): the ticket is sent to no other
+   * unless the caller insists (`allowOtherServer`).
+   */
+  server?: string;
   /** When the client stored it, epoch ms. */
   storedAt: number;
   /** The last event id received, to resume from. */
@@ -31,4 +36,18 @@ export interface TicketStore {
 export function toStoredSnapshot(snapshot: Snapshot): StoredSnapshot {
   const { access: _access, ...rest } = snapshot;
   return rest;
+}
+
+/** Whether a parsed entry has the shape of a {@link StoredLaunch}. */
+export function isStoredLaunch(value: unknown): value is StoredLaunch {
+  const launch = value as Partial<StoredLaunch> | null;
+  return (
+    typeof launch === "object" &&
+    launch !== null &&
+    typeof launch.id === "string" &&
+    typeof launch.ticket === "string" &&
+    typeof launch.template === "string" &&
+    typeof launch.storedAt === "number" &&
+    (launch.server === undefined || typeof launch.server === "string")
+  );
 }

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { generateKey, parseKeyring, seal } from "@launcher/crypto-token";
 import { startServer, type TestServer } from "@launcher/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -90,18 +91,47 @@ describe("followLaunch against the real server", () => {
     expect(versions).toEqual([...versions].sort((a, b) => a - b));
   }, 60_000);
 
-  it("refuses a tampered ticket with a typed error", async () => {
+  it("refuses a tampered ticket with a typed error, and keeps it", async () => {
     const store = memoryStore();
     const launch = await prepareLaunch(client, { template: "scratchpad", store });
-    const tampered = `${launch.ticket.slice(0, -2)}${launch.ticket.endsWith("AA") ? "BB" : "AA"}`;
+    const i = Math.floor(launch.ticket.length / 2);
+    const tampered = `${launch.ticket.slice(0, i)}${launch.ticket[i] === "A" ? "B" : "A"}${launch.ticket.slice(i + 1)}`;
+    const other = memoryStore();
     const error = await followLaunch(client, {
       launch: { id: launch.id, ticket: tampered },
-      store: memoryStore(),
+      store: other,
     })
       .done()
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LauncherError);
-    expect(error).toMatchObject({ code: "ticket_refused" });
-    expect((error as LauncherError).tokenCode).toMatch(/invalid|malformed/);
+    expect(error).toMatchObject({ code: "ticket_refused", tokenCode: "invalid" });
+    // Another replica's keyring would refuse it the same way: it may still open elsewhere.
+    expect(await other.get(launch.id)).toMatchObject({ ticket: tampered });
+  }, 30_000);
+
+  it("drops an expired ticket and keeps one sealed with a key this server lacks", async () => {
+    const id = "5".repeat(32);
+    const payload = { id, template: "scratchpad", driver: "local", createdAt: Date.now() };
+    const expired = await seal(await parseKeyring(server.keys), payload, {
+      purpose: "launch",
+      maxAge: 60,
+      now: Date.now() - 3_600_000,
+    });
+    const foreign = await seal(await parseKeyring(`elsewhere:${generateKey()}`), payload, {
+      purpose: "launch",
+      maxAge: 60,
+    });
+    const cases = [
+      [expired, "expired", false],
+      [foreign, "unknown_key", true],
+    ] as const;
+    for (const [ticket, tokenCode, kept] of cases) {
+      const store = memoryStore();
+      const error = await followLaunch(client, { launch: { id, ticket }, store })
+        .done()
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "ticket_refused", tokenCode });
+      expect(Boolean(await store.get(id)), tokenCode).toBe(kept);
+    }
   }, 30_000);
 });

@@ -11,6 +11,14 @@ export const commonArgs = {
   },
   json: { type: "boolean", description: "Print only JSON lines on stdout" },
   debug: { type: "boolean", description: "Print connection details and stack traces" },
+  insecure: {
+    type: "boolean",
+    description: "Allow plain http:// to a host other than this machine",
+  },
+  "force-server": {
+    type: "boolean",
+    description: "Send a kept ticket to --server even if another server issued it",
+  },
 } as const;
 
 /** One line describing a stored launch. */

@@ -1,7 +1,9 @@
+import { destroyLaunch } from "@launcher/client";
 import { defineCommand } from "citty";
-import { connect, serverUrl, ticketStore, toCliExit } from "../connect.ts";
+import { connect, ticketStore, toCliExit } from "../connect.ts";
 import { ExitCode } from "../exit.ts";
 import { run } from "../run.ts";
+import { serverUrl } from "../server-url.ts";
 import { commonArgs, findLaunch } from "./common.ts";
 
 export const destroyCommand = defineCommand({
@@ -14,15 +16,17 @@ export const destroyCommand = defineCommand({
     run(args, async (output) => {
       const { store } = ticketStore();
       const launch = await findLaunch(store, args.id);
-      const client = await connect(args, output);
+      const client = await connect(args, output, launch);
       try {
-        const result = await client.launch.destroy
-          .mutate({ ticket: launch.ticket })
-          .catch((error) => {
-            throw toCliExit(error, { id: launch.id, server: serverUrl(args) });
-          });
-        await store.remove(launch.id);
-        output.data(result);
+        // The ticket goes only when it is refused for good (expired, malformed).
+        const destroyed = await destroyLaunch(client, {
+          launch,
+          store,
+          allowOtherServer: args["force-server"] === true,
+        }).catch((error) => {
+          throw toCliExit(error, { id: launch.id, server: serverUrl(args, launch) });
+        });
+        output.data(destroyed);
         output.say(`Destroyed ${launch.id}`);
         return ExitCode.ready;
       } finally {

@@ -32,7 +32,7 @@ export const followCommand = defineCommand({
         }
         launch = launches[0]!;
       }
-      const client = await connect(args, output);
+      const client = await connect(args, output, launch);
       try {
         return await followAndReport({ client, store, launch, args, output });
       } finally {

@@ -17,6 +17,7 @@ export const listCommand = defineCommand({
           id: launch.id,
           template: launch.template,
           driver: launch.driver ?? launch.snapshot?.driver,
+          server: launch.server,
           phase: launch.snapshot?.phase,
           version: launch.snapshot?.version,
           storedAt: launch.storedAt,

@@ -1,4 +1,4 @@
-import type { ConnectionStatus } from "../lib/launcher-api.ts";
+import type { ConnectionStatus } from "../lib/create-connection-status.ts";
 
 const LABELS: Record<ConnectionStatus, string> = {
   connecting: "Connecting…",

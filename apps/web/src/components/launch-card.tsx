@@ -45,16 +45,21 @@ export function LaunchCard(props: Props) {
         return `${props.name} is ready.`;
       case "failed":
         return `${props.name} failed.`;
+      case "destroying":
+        return `${props.name} is being destroyed.`;
       case "destroyed":
         return `${props.name} was destroyed.`;
       case "refused":
-        return `${props.name}: this launch can no longer be followed.`;
+        return launch.kept()
+          ? `${props.name}: the server refused the ticket; it is kept.`
+          : `${props.name}: this launch can no longer be followed.`;
       case "error":
         return `${props.name}: lost track of the launch.`;
       default:
         return `${props.name}: ${phaseLabel(launch.snapshot()?.phase)}.`;
     }
   });
+  const refusal = () => describeRefusal(launch.problem()?.error.tokenCode);
 
   const actions = (label: string) => (
     <>
@@ -90,13 +95,27 @@ export function LaunchCard(props: Props) {
         {announcement()}
       </p>
       <Switch>
-        <Match when={launch.status() === "refused"}>
+        <Match when={launch.status() === "refused" && !launch.kept()}>
           <p class="notice" role="alert">
-            This launch can no longer be followed:{" "}
-            {describeRefusal(launch.problem()?.error.tokenCode)}. Its ticket has been removed from
+            This launch can no longer be followed: {refusal()}. Its ticket has been removed from
             this tab.
           </p>
           {actions("Launch again")}
+        </Match>
+        <Match when={launch.status() === "refused"}>
+          {/* The ticket may open on another replica or later: it is the only key to the instance. */}
+          <p class="notice" role="alert">
+            The server refused this launch's ticket: {refusal()}. The ticket is kept in this tab,
+            and the instance may still be running.
+          </p>
+          <div class="actions">
+            <button type="button" class="primary" onClick={() => launch.resume()}>
+              Try again
+            </button>
+            <button type="button" onClick={dismiss}>
+              Forget it
+            </button>
+          </div>
         </Match>
         <Match when={launch.status() === "ready" && launch.snapshot()}>
           {(snapshot) => (
@@ -111,6 +130,7 @@ export function LaunchCard(props: Props) {
               <Show when={launch.problem()?.during === "destroy"}>
                 <p class="notice" role="alert">
                   Could not destroy the instance: {launch.problem()?.error.message}
+                  {launch.kept() ? "" : ". Its ticket has been removed from this tab."}
                 </p>
               </Show>
             </>
@@ -133,8 +153,12 @@ export function LaunchCard(props: Props) {
             );
           }}
         </Match>
+        <Match when={launch.status() === "destroying"}>
+          <p>Destroying… the instance is being stopped and its files deleted.</p>
+        </Match>
         <Match when={launch.status() === "destroyed"}>
           <p>Destroyed: the instance is stopped and its files are deleted.</p>
+          <Show when={launch.snapshot()?.message}>{(m) => <p class="muted">{m()}</p>}</Show>
           <div class="actions">
             <button type="button" onClick={dismiss}>
               Dismiss

@@ -1,9 +1,12 @@
 import { createMemo, createSignal, For, Show } from "solid-js";
-import type { Template, TemplateList } from "../lib/launcher-api.ts";
+import type { Template, TemplateList } from "../lib/types.ts";
+import { reasonOrNone, Why } from "./why.tsx";
 
 interface Props {
   templates: TemplateList | undefined;
   loadError: string | undefined;
+  /** Operators' diagnostics (why a driver cannot run here) are for admins only. */
+  admin: boolean;
   onReload: () => void;
   onLaunch: (template: string, driver: string) => Promise<void>;
 }
@@ -85,13 +88,19 @@ export function LaunchForm(props: Props) {
                   </For>
                 </select>
               </label>
-              <For each={list().drivers.filter((d) => !d.available && d.reason)}>
-                {(d) => (
-                  <p class="muted small why-driver">
-                    {d.name}: {d.reason}
-                  </p>
-                )}
-              </For>
+              <Show when={props.admin && list().drivers.some((d) => !d.available)}>
+                <Why subject="Why are some unavailable?">
+                  <ul class="small">
+                    <For each={list().drivers.filter((d) => !d.available)}>
+                      {(d) => (
+                        <li>
+                          {d.name}: {reasonOrNone(d.reason)}
+                        </li>
+                      )}
+                    </For>
+                  </ul>
+                </Why>
+              </Show>
             </Show>
             <fieldset class="templates">
               <legend>Template</legend>
@@ -99,26 +108,33 @@ export function LaunchForm(props: Props) {
                 {(t) => {
                   const why = () => availability(t, currentDriver()).reason;
                   return (
-                    <label class="template" classList={{ unavailable: !canRun(t) }}>
-                      <input
-                        type="radio"
-                        name="template"
-                        value={t.id}
-                        checked={selected() === t.id}
-                        disabled={!canRun(t)}
-                        onChange={() => setPicked(t.id)}
-                        aria-describedby={`template-${t.id}-about`}
-                      />
-                      <span class="template-text">
-                        <span class="template-name">{t.name}</span>
-                        <span class="muted" id={`template-${t.id}-about`}>
-                          {t.description}
-                          <Show when={!canRun(t)}>
-                            <span class="why"> Unavailable here{why() ? `: ${why()}` : ""}.</span>
-                          </Show>
+                    <>
+                      <label class="template" classList={{ unavailable: !canRun(t) }}>
+                        <input
+                          type="radio"
+                          name="template"
+                          value={t.id}
+                          checked={selected() === t.id}
+                          disabled={!canRun(t)}
+                          onChange={() => setPicked(t.id)}
+                          aria-describedby={`template-${t.id}-about`}
+                        />
+                        <span class="template-text">
+                          <span class="template-name">{t.name}</span>
+                          <span class="muted" id={`template-${t.id}-about`}>
+                            {t.description}
+                            <Show when={!canRun(t)}>
+                              <span class="unavailable-note"> Unavailable here.</span>
+                            </Show>
+                          </span>
                         </span>
-                      </span>
-                    </label>
+                      </label>
+                      <Show when={props.admin && !canRun(t)}>
+                        <Why subject={`Why is ${t.name} unavailable?`}>
+                          <p class="small">{reasonOrNone(why())}</p>
+                        </Why>
+                      </Show>
+                    </>
                   );
                 }}
               </For>

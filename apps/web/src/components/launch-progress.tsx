@@ -13,6 +13,7 @@ const STATE_TEXT = {
 
 const ICON = { pending: "○", running: "◐", done: "✓", failed: "✕", skipped: "–" } as const;
 
+/** "Starting", "Checking", "Destroying"… */
 export function phaseLabel(phase: string | undefined): string {
   if (!phase) return "Starting";
   return phase.charAt(0).toUpperCase() + phase.slice(1);

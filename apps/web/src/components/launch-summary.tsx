@@ -1,7 +1,7 @@
 import type { StoredSnapshot } from "@launcher/client";
 import { For, Show } from "solid-js";
-import { formatDuration, makeEndedAt } from "../lib/format.ts";
-import type { Access } from "../lib/launcher-api.ts";
+import { formatDuration, makeEndedAt, makeSafeHref } from "../lib/format.ts";
+import type { Access } from "../lib/types.ts";
 import { Credential } from "./credential.tsx";
 import { DestroyButton } from "./destroy-button.tsx";
 
@@ -35,9 +35,14 @@ export function LaunchSummary(props: {
             <div class="row">
               <dt>URL</dt>
               <dd>
-                <a href={access().url} target="_blank" rel="noopener noreferrer">
-                  {access().url}
-                </a>
+                {/* Only a web address is a link: never `javascript:` or `data:`. */}
+                <Show when={makeSafeHref(access().url)} fallback={<code>{access().url}</code>}>
+                  {(href) => (
+                    <a href={href()} target="_blank" rel="noopener noreferrer">
+                      {access().url}
+                    </a>
+                  )}
+                </Show>
               </dd>
             </div>
             <For each={Object.entries(access().credentials)}>

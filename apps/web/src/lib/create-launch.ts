@@ -1,103 +1,96 @@
 import {
+  destroyLaunch,
+  followLaunch,
+  type LauncherError,
   type StoredLaunch,
   type StoredSnapshot,
   type TicketStore,
+  ticketIsGone,
+  toLauncherError,
   toStoredSnapshot,
 } from "@launcher/client";
-import { batch, createMemo, createSignal } from "solid-js";
-import { createSubscription } from "./create-subscription.ts";
-import type { Access, LaunchError, LauncherApi } from "./launcher-api.ts";
+import { batch, createMemo, createSignal, onCleanup } from "solid-js";
+import type { Access, WebClient } from "./types.ts";
 
 export type LaunchStatus =
   | "following" // waiting for or showing progress
   | "ready"
   | "failed"
+  | "destroying"
   | "destroyed"
-  | "refused" // the server refused the ticket: it is gone
+  | "refused" // the server refused the ticket; `kept()` says whether the tab still has it
   | "error"; // the stream broke for another reason; it can be resumed
 
 export interface LaunchProblem {
-  error: LaunchError;
+  error: LauncherError;
   /** What the user was doing when it happened. */
   during: "follow" | "destroy";
 }
 
 export interface LaunchOptions {
-  api: LauncherApi;
+  client: WebClient;
   store: TicketStore;
   /** The launch as stored: its ticket, and where it got to before a refresh. */
   stored: StoredLaunch;
 }
 
 /**
- * One launch: follows it while the owner lives, keeps its ticket and last snapshot in the
- * store, and drops the ticket when the launch fails (destroying what it left), is destroyed
- * or refused, or the user dismisses it. Credentials (`access`) stay in memory only.
+ * One launch, as signals: `followLaunch` from `@launcher/client` does the work (resume,
+ * version guard, destroy-on-failure, which refusals drop the ticket); this keeps what it
+ * reports for the view, credentials (`access`) in memory only, and stops it with its owner.
  * @example
- * const launch = createLaunch({ api, store, stored });
+ * const launch = createLaunch({ client, store, stored });
  * launch.status(); // "following"
  */
 export function createLaunch(options: LaunchOptions) {
-  const { api, store, stored } = options;
+  const { client, store, stored } = options;
   const [snapshot, setSnapshot] = createSignal<StoredSnapshot | undefined>(stored.snapshot);
   const [access, setAccess] = createSignal<Access>();
   const [problem, setProblem] = createSignal<LaunchProblem>();
-  const [attempt, setAttempt] = createSignal(0);
   const [destroying, setDestroying] = createSignal(false);
-  let lastEventId = stored.lastEventId;
-  let kept = true;
+  /** Whether this tab still holds the ticket. */
+  const [kept, setKept] = createSignal(true);
+  let following: AbortController | undefined;
+  const stop = () => following?.abort();
+  onCleanup(stop);
 
-  const forget = () => {
-    if (!kept) return;
-    kept = false;
-    void store.remove(stored.id);
+  const report = (cause: unknown, during: LaunchProblem["during"]) => {
+    const error = toLauncherError(cause);
+    if (ticketIsGone(error)) setKept(false); // the client dropped it
+    setProblem({ error, during });
   };
+
+  const follow = () => {
+    stop();
+    const own = new AbortController();
+    following = own;
+    setProblem(undefined);
+    followLaunch(client, {
+      launch: stored,
+      store,
+      signal: own.signal,
+      // The badge says when the server is away; the page waits for it.
+      giveUpAfterMs: Number.POSITIVE_INFINITY,
+      onSnapshot: (next) =>
+        batch(() => {
+          setSnapshot(toStoredSnapshot(next));
+          if (next.access) setAccess(next.access);
+          if (next.phase === "failed" || next.phase === "destroyed") setKept(false);
+        }),
+    })
+      .done()
+      .catch((error: unknown) => own.signal.aborted || report(error, "follow"));
+  };
+  follow();
 
   const status = createMemo<LaunchStatus>(() => {
     const issue = problem();
-    if (issue?.error.refused) return "refused";
+    if (issue?.during === "follow" && issue.error.code === "ticket_refused") return "refused";
     const phase = snapshot()?.phase;
     if (phase === "ready" || phase === "failed" || phase === "destroyed") return phase;
+    if (phase === "destroying") return phase;
     return issue?.during === "follow" ? "error" : "following";
   });
-
-  const following = () => {
-    attempt();
-    return kept && !problem() && status() === "following";
-  };
-
-  // Follows until a terminal snapshot arrives; once more for a ready launch resumed
-  // from storage, whose credentials only the server's resent terminal snapshot carries.
-  const wantsAccess = () => status() === "ready" && !access() && kept && !problem();
-
-  createSubscription(
-    () => (following() || wantsAccess()) && { ticket: stored.ticket, lastEventId },
-    (input) =>
-      api.follow(input, {
-        onData(next, eventId) {
-          const current = snapshot();
-          // Never go back to an older state than the one shown.
-          if (current && next.version < current.version) return;
-          const shown = toStoredSnapshot(next);
-          if (eventId !== undefined) lastEventId = eventId;
-          batch(() => {
-            setSnapshot(shown);
-            if (next.access) setAccess(next.access);
-          });
-          if (shown.phase === "failed") {
-            // Its remains (an exited container, a pod that keeps retrying) are torn down
-            // before the ticket goes: without it, nobody could do that later.
-            void api.destroy(stored.ticket).then(forget, forget);
-          } else if (shown.phase === "destroyed") forget();
-          else if (kept) void store.put({ ...stored, lastEventId, snapshot: shown });
-        },
-        onError(error) {
-          if (error.refused) forget();
-          setProblem({ error, during: "follow" });
-        },
-        onComplete() {},
-      }),
-  );
 
   return {
     id: stored.id,
@@ -108,32 +101,30 @@ export function createLaunch(options: LaunchOptions) {
     status,
     problem,
     destroying,
-    /** Follows again after a broken stream, from the last event received. */
-    resume() {
-      batch(() => {
-        setProblem(undefined);
-        setAttempt((n) => n + 1);
-      });
-    },
+    kept,
+    /** Follows again, from the last event received (after a broken stream or a refusal). */
+    resume: follow,
     /** Forgets the launch in this tab (the instance keeps running). */
     dismiss() {
-      forget();
+      stop();
+      setKept(false);
+      void store.remove(stored.id);
     },
     /** Tears the instance down, then forgets its ticket. */
     async destroy() {
+      stop();
       setDestroying(true);
       setProblem(undefined);
       try {
-        await api.destroy(stored.ticket);
-        forget();
+        await destroyLaunch(client, { launch: stored, store });
         batch(() => {
+          setKept(false);
           const current = snapshot();
           if (current) setSnapshot({ ...current, phase: "destroyed" });
           setAccess(undefined);
         });
       } catch (error) {
-        if ((error as LaunchError).refused) forget();
-        setProblem({ error: error as LaunchError, during: "destroy" });
+        report(error, "destroy");
       } finally {
         setDestroying(false);
       }

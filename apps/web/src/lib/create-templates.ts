@@ -1,18 +1,21 @@
+import { toLauncherError } from "@launcher/client";
 import { createSignal } from "solid-js";
-import type { LauncherApi, TemplateList } from "./launcher-api.ts";
+import type { TemplateList, WebClient } from "./types.ts";
 
 /**
  * The server's templates, loaded once; `reload` after a failure.
  * @example
- * const templates = createTemplates(api);
+ * const templates = createTemplates(client);
  * templates.list()?.defaultTemplate; // "scratchpad"
  */
-export function createTemplates(api: LauncherApi) {
+export function createTemplates(client: WebClient) {
   const [list, setList] = createSignal<TemplateList>();
   const [error, setError] = createSignal<string>();
   const reload = () => {
     setError(undefined);
-    api.listTemplates().then(setList, (e: Error) => setError(e.message));
+    client.templates.list
+      .query()
+      .then(setList, (e: unknown) => setError(toLauncherError(e).message));
   };
   reload();
   return {

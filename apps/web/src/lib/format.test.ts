@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { makeSnapshot } from "../testing/fake-api.ts";
-import { describeRefusal, formatDuration, makeFailedStep } from "./format.ts";
+import { makeSnapshot } from "../testing/fake-client.ts";
+import { describeRefusal, formatDuration, makeFailedStep, makeSafeHref } from "./format.ts";
 
 describe("formatDuration", () => {
   it("is short for a launch and readable for a long one", () => {
@@ -17,5 +17,22 @@ describe("makeFailedStep and describeRefusal", () => {
     expect(describeRefusal("expired")).toBe("its ticket has expired");
     expect(describeRefusal("invalid")).toContain("not valid");
     expect(describeRefusal("weird")).toContain("(weird)");
+  });
+});
+
+describe("makeSafeHref", () => {
+  it("lets only http: and https: addresses become links", () => {
+    expect(makeSafeHref("http://127.0.0.1:4100/")).toBe("http://127.0.0.1:4100/");
+    expect(makeSafeHref("https://nb.example.org/x/")).toBe("https://nb.example.org/x/");
+    for (const url of [
+      "javascript:alert(1)",
+      "JavaScript:alert(1)",
+      "data:text/html,<b>",
+      "file:///etc/passwd",
+      "not a url",
+      "//evil.example/",
+    ]) {
+      expect(makeSafeHref(url), url).toBeUndefined();
+    }
   });
 });

@@ -1,0 +1,346 @@
+import type {
+  Connection,
+  ConnectionListener,
+  ConnectionState,
+  SocketLike,
+  SubscriptionHandlers,
+} from "./connection.ts";
+import { errorFromShape, LauncherError } from "./errors.ts";
+
+export interface SocketOptions {
+  /** `ws(s)://…/trpc` */
+  url: string;
+  /** `http(s)://…/health`, probed while the server is out of reach. */
+  healthUrl: string;
+  WebSocket: new (url: string) => SocketLike;
+  fetch: typeof globalThis.fetch;
+  /** Open only while something is subscribed (Node apps can exit); else at once, for good. */
+  lazy: boolean;
+  /** Quiet this long, then a ping; no answer within `pongTimeoutMs` and the socket is dropped. */
+  keepAlive: { intervalMs: number; pongTimeoutMs: number };
+  /** How long an opening socket (and a probe) may take. */
+  connectTimeoutMs: number;
+  /** Before attempt `n` again when the server answers `/health` but the socket fails. */
+  retryDelayMs: (attempt: number) => number;
+  /** Before probe `n` of `/health` while the server is out of reach. */
+  probeDelayMs: (attempt: number) => number;
+}
+
+/** How long a closing socket may wait for the server's closing handshake. */
+export const CLOSE_GRACE_MS = 1_000;
+/** A lazy socket closes this long after its last subscription ends. */
+const LAZY_CLOSE_MS = 1_000;
+/** A socket that closes sooner than this after opening counts as a failed attempt. */
+const SHORT_LIVED_MS = 1_000;
+
+const ignore = () => {};
+
+interface Subscription {
+  path: string;
+  input: unknown;
+  handlers: SubscriptionHandlers;
+  /** The last tracked event id: a resubscription after a reconnect resumes from it. */
+  lastEventId?: string;
+}
+
+/**
+ * One WebSocket speaking tRPC's subscription protocol, with a watchdog and a fast way back:
+ *
+ * - any quiet spell ends in a ping; a socket with no answer is dropped at once, without
+ *   waiting for a closing handshake a hung server may never finish;
+ * - a dropped socket is opened again at once; while the server is out of reach, `/health`
+ *   is probed every ~100 ms (then with backoff), and the socket opens again on the first
+ *   answer, so that a restarted server is found as soon as it listens;
+ * - subscriptions survive reconnects: each is sent again with its last event id.
+ */
+export function createSocket(options: SocketOptions) {
+  const subscriptions = new Map<number, Subscription>();
+  const listeners = new Set<ConnectionListener>();
+  let nextId = 0;
+  let socket: SocketLike | undefined;
+  let open = false;
+  let openedAt = 0;
+  let closed = false;
+  let state: ConnectionState = "idle";
+  let lastError: LauncherError | undefined;
+  /** Attempts in a row that did not get a lasting connection. */
+  let failures = 0;
+  let probes = 0;
+  /** Whether the last probe found the server answering (then the socket itself failed). */
+  let healthy = false;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let connectTimer: ReturnType<typeof setTimeout> | undefined;
+  let watchdog: ReturnType<typeof setTimeout> | undefined;
+  let lazyTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const setState = (next: ConnectionState) => {
+    if (next === state) return;
+    state = next;
+    for (const listener of [...listeners])
+      listener(next, next === "reconnecting" ? lastError : undefined);
+  };
+  const wanted = () => !closed && (!options.lazy || subscriptions.size > 0);
+  const unreachable = (message: string) => new LauncherError("unreachable", message);
+
+  const send = (message: unknown) => {
+    if (open) socket?.send(typeof message === "string" ? message : JSON.stringify(message));
+  };
+  const sendSubscribe = (id: number, sub: Subscription) =>
+    send({
+      id,
+      method: "subscription",
+      params: {
+        path: sub.path,
+        input: sub.input,
+        ...(sub.lastEventId === undefined ? {} : { lastEventId: sub.lastEventId }),
+      },
+    });
+
+  /** The server said something: it lives. After a quiet spell, ask. */
+  const heard = () => {
+    clearTimeout(watchdog);
+    watchdog = setTimeout(() => {
+      send("PING");
+      watchdog = setTimeout(
+        () => drop(unreachable("The launcher server stopped answering")),
+        options.keepAlive.pongTimeoutMs,
+      );
+    }, options.keepAlive.intervalMs);
+  };
+
+  function connect(): void {
+    clearTimeout(retryTimer);
+    retryTimer = undefined;
+    if (socket || !wanted()) return;
+    if (state === "idle") setState("connecting");
+    let ws: SocketLike;
+    try {
+      ws = new options.WebSocket(options.url);
+    } catch (error) {
+      lastError = new LauncherError("unreachable", `Cannot open a WebSocket to ${options.url}`, {
+        cause: error,
+      });
+      failures++;
+      retry();
+      return;
+    }
+    socket = ws;
+    connectTimer = setTimeout(
+      () => drop(unreachable("The launcher server did not answer")),
+      options.connectTimeoutMs,
+    );
+    ws.onopen = () => {
+      clearTimeout(connectTimer);
+      open = true;
+      openedAt = Date.now();
+      probes = 0;
+      healthy = false;
+      lastError = undefined;
+      setState("connected");
+      heard();
+      for (const [id, sub] of subscriptions) sendSubscribe(id, sub);
+    };
+    ws.onmessage = (event) => {
+      heard();
+      receive(event.data);
+    };
+    ws.onclose = () => drop(unreachable("The connection to the launcher server closed"));
+    ws.onerror = ignore; // a close follows
+  }
+
+  /** Abandons the socket at once (no closing handshake to wait for) and finds the way back. */
+  function drop(error: LauncherError): void {
+    const ws = socket;
+    if (!ws) return;
+    const lasted = open && Date.now() - openedAt >= SHORT_LIVED_MS;
+    socket = undefined;
+    open = false;
+    clearTimeout(watchdog);
+    clearTimeout(connectTimer);
+    detach(ws);
+    try {
+      if (ws.terminate) ws.terminate();
+      else ws.close();
+    } catch {
+      // already closed
+    }
+    lastError = error;
+    failures = lasted ? 0 : failures + 1;
+    retry();
+  }
+
+  function retry(): void {
+    clearTimeout(retryTimer);
+    if (!wanted()) {
+      setState(closed ? state : "idle");
+      return;
+    }
+    setState("reconnecting");
+    // A connection that was up: straight back. Else probe, fast, until the server answers.
+    if (failures === 0) {
+      connect();
+      return;
+    }
+    const wait = healthy ? options.retryDelayMs(failures - 1) : options.probeDelayMs(probes);
+    retryTimer = setTimeout(async () => {
+      probes++;
+      healthy = await probeHealth();
+      if (socket || !wanted()) return;
+      if (healthy) connect();
+      else retry();
+    }, wait);
+  }
+
+  /** Whether the server answers `/health`; never throws (the retry loop must not die). */
+  async function probeHealth(): Promise<boolean> {
+    try {
+      const response = await options.fetch(options.healthUrl, {
+        cache: "no-store",
+        signal: AbortSignal.timeout(options.connectTimeoutMs),
+      });
+      response.body?.cancel().catch(ignore);
+      return response.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  function receive(data: unknown): void {
+    if (data === "PING") {
+      send("PONG");
+      return;
+    }
+    if (typeof data !== "string" || data === "PONG") return;
+    let message: {
+      id?: unknown;
+      method?: unknown;
+      error?: unknown;
+      result?: { type?: unknown; id?: unknown; data?: unknown };
+    };
+    try {
+      message = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (message.method === "reconnect") {
+      // The server is going away (a restart, a deploy): find it, or another, again.
+      drop(unreachable("The launcher server is restarting"));
+      return;
+    }
+    const id = message.id as number;
+    const sub = subscriptions.get(id);
+    if (!sub) return;
+    if (message.error !== undefined) {
+      subscriptions.delete(id);
+      sub.handlers.onError?.(
+        errorFromShape(message.error) ?? new LauncherError("server_error", "Subscription failed"),
+      );
+      settle();
+      return;
+    }
+    const result = message.result;
+    if (result?.type === "started") sub.handlers.onStarted?.();
+    else if (result?.type === "stopped") {
+      subscriptions.delete(id);
+      sub.handlers.onComplete?.();
+      settle();
+    } else if (result) {
+      if (typeof result.id === "string") sub.lastEventId = result.id;
+      sub.handlers.onData?.(result.data);
+    }
+  }
+
+  /** A lazy socket closes a moment after its last subscription ends. */
+  function settle(): void {
+    if (!options.lazy || subscriptions.size > 0) return;
+    clearTimeout(lazyTimer);
+    lazyTimer = setTimeout(() => {
+      if (subscriptions.size > 0) return;
+      clearTimeout(retryTimer);
+      const ws = socket;
+      socket = undefined;
+      open = false;
+      clearTimeout(watchdog);
+      clearTimeout(connectTimer);
+      if (ws) void closeGracefully(ws);
+      setState("idle");
+    }, LAZY_CLOSE_MS);
+  }
+
+  if (!options.lazy) connect();
+
+  return {
+    connection: {
+      get state() {
+        return state;
+      },
+      get error() {
+        return state === "reconnecting" ? lastError : undefined;
+      },
+      subscribe(listener: ConnectionListener) {
+        listeners.add(listener);
+        listener(state, state === "reconnecting" ? lastError : undefined);
+        return () => void listeners.delete(listener);
+      },
+    } satisfies Connection,
+
+    /** Subscribes to `path`; returns the function that stops (and tells the server). */
+    subscribe(path: string, input: unknown, handlers: SubscriptionHandlers): () => void {
+      if (closed) throw new TypeError("This launcher client is closed");
+      const id = ++nextId;
+      const sub: Subscription = { path, input, handlers };
+      subscriptions.set(id, sub);
+      clearTimeout(lazyTimer);
+      if (open) sendSubscribe(id, sub);
+      else if (!socket && retryTimer === undefined) connect();
+      return () => {
+        if (!subscriptions.delete(id)) return;
+        send({ id, method: "subscription.stop" });
+        settle();
+      };
+    },
+
+    /** Closes the socket for good; resolves once it is closed (at most {@link CLOSE_GRACE_MS}). */
+    close(): Promise<void> {
+      closed = true;
+      subscriptions.clear();
+      for (const timer of [retryTimer, connectTimer, watchdog, lazyTimer]) clearTimeout(timer);
+      const ws = socket;
+      socket = undefined;
+      open = false;
+      setState("idle");
+      return ws ? closeGracefully(ws) : Promise.resolve();
+    },
+  };
+}
+
+export type LauncherSocket = ReturnType<typeof createSocket>;
+
+function closeGracefully(ws: SocketLike): Promise<void> {
+  return new Promise((resolve) => {
+    detach(ws);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    ws.onclose = done;
+    // `ws` (Node) waits up to 30 s for a hung server's closing handshake; cut it short.
+    const timer = setTimeout(() => {
+      ws.terminate?.();
+      done();
+    }, CLOSE_GRACE_MS);
+    try {
+      ws.close(1000);
+    } catch {
+      done();
+    }
+  });
+}
+
+/** Stops listening to a socket. A no-op error listener stays: `ws` throws an unheard error. */
+function detach(ws: SocketLike): void {
+  ws.onopen = ignore;
+  ws.onmessage = ignore;
+  ws.onclose = ignore;
+  ws.onerror = ignore;
+}
