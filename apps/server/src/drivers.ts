@@ -1,4 +1,4 @@
-import type { Driver } from "@launcher/drivers";
+import { type Driver, DriverError } from "@launcher/drivers";
 import type { Env } from "./env.ts";
 import { type LazyDriver, lazyDriver } from "./lazy-driver.ts";
 import type { Logger } from "./logger.ts";
@@ -6,6 +6,27 @@ import type { Logger } from "./logger.ts";
 /** The placeholders the server gives the local driver (`{scratchpad}`: the bundled app). */
 export function localVars(env: Env): Record<string, string> {
   return { scratchpad: env.LAUNCHER_SCRATCHPAD };
+}
+
+/**
+ * Why the local driver offers nothing here, if it does not: it runs instances as the launcher's
+ * own user, in reach of each other's files and environments and of the launcher's state dir,
+ * which is safe for one user (`LAUNCHER_AUTH=none`) but not for many.
+ */
+export function localIsolationRefusal(env: Env): string | undefined {
+  if (env.LAUNCHER_AUTH === "none" || env.LAUNCHER_LOCAL_SHARED_USER) return undefined;
+  return "With sign-in on, the local driver cannot keep users apart (every instance would run as the launcher's own user); use docker, kubernetes or fly, or set LAUNCHER_LOCAL_SHARED_USER=1 where all users are trusted";
+}
+
+/** `driver` with every template unavailable for `reason`; what runs can still be listed and destroyed. */
+function refuseLaunches(driver: Driver, reason: string): Driver {
+  const refused = async () => ({ available: false as const, reason });
+  return {
+    ...driver,
+    available: refused,
+    availableFor: refused,
+    ensure: () => Promise.reject(new DriverError("bad_spec", reason)),
+  };
 }
 
 /**
@@ -18,7 +39,7 @@ export function createDrivers(env: Env, logger: Logger): Map<string, LazyDriver>
   const factories: Record<Env["LAUNCHER_DRIVERS"][number], () => Promise<Driver>> = {
     local: async () => {
       const { createLocalDriver } = await import("@launcher/drivers/local");
-      return createLocalDriver({
+      const local = createLocalDriver({
         stateDir: env.LAUNCHER_STATE_DIR,
         workRoot: env.LAUNCHER_WORK_DIR,
         vars: localVars(env),
@@ -26,6 +47,8 @@ export function createDrivers(env: Env, logger: Logger): Map<string, LazyDriver>
         // Its sweep finishes cut-short teardowns and drops tombstones past this lifetime.
         tombstoneTtlSeconds,
       });
+      const refusal = localIsolationRefusal(env);
+      return refusal ? refuseLaunches(local, refusal) : local;
     },
     docker: async () =>
       (await import("@launcher/drivers/docker")).createDockerDriver({

@@ -59,6 +59,11 @@ export const EnvSchema = z.object({
   LAUNCHER_TRUST_PROXY: flag.default(false),
   /** Peers (addresses or CIDRs) whose `X-Forwarded-For` and user header are believed. */
   LAUNCHER_TRUSTED_PROXIES: proxies.default([]),
+  /**
+   * With sign-in on, let the local driver run every user's instances as the launcher's own
+   * user (they can read each other's files and environments): only where all users are trusted.
+   */
+  LAUNCHER_LOCAL_SHARED_USER: flag.default(false),
   /** Who the user is: `none` (one user, `local`), `header` (a trusted proxy says), `oidc`. */
   LAUNCHER_AUTH: z.enum(AUTH_MODES).default("none"),
   /** With `header`: the header that names the user. */

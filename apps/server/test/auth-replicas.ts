@@ -30,6 +30,7 @@ export async function startAuthReplicas(env: Record<string, string> = {}) {
   const lbPort = await freePort();
   const replicaEnv = {
     LAUNCHER_AUTH: "header",
+    LAUNCHER_LOCAL_SHARED_USER: "1", // these tests launch on the local driver
     // Only nginx; a test's client may come from another loopback address (127.0.0.2).
     LAUNCHER_TRUSTED_PROXIES: "127.0.0.1",
     LAUNCHER_ADMINS: "boss",

@@ -11,6 +11,7 @@ beforeAll(async () => {
   server = await startServer({
     env: {
       LAUNCHER_AUTH: "header",
+      LAUNCHER_LOCAL_SHARED_USER: "1", // these tests launch on the local driver
       LAUNCHER_TRUSTED_PROXIES: "127.0.0.1, ::1",
       LAUNCHER_ADMINS: "boss, ops@example.test",
     },

@@ -50,6 +50,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("OIDC sign-in in Chrom
       env: {
         LAUNCHER_FIXTURES: "1",
         LAUNCHER_AUTH: "oidc",
+        LAUNCHER_LOCAL_SHARED_USER: "1", // these tests launch on the local driver
         LAUNCHER_OIDC_ISSUER: provider.issuer,
         LAUNCHER_OIDC_CLIENT_ID: provider.clientId,
         LAUNCHER_OIDC_CLIENT_SECRET: provider.clientSecret,
