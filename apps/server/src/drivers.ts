@@ -62,11 +62,15 @@ export function createDrivers(env: Env, logger: Logger): Map<string, LazyDriver>
         org: env.FLY_ORG,
         region: env.FLY_REGION,
         apiUrl: env.FLY_API_URL,
+        tombstoneApp: env.FLY_TOMBSTONE_APP,
+        tombstoneTtlSeconds,
       }),
     kubernetes: async () =>
       (await import("@launcher/drivers/kubernetes")).createKubernetesDriver({
         namespace: env.LAUNCHER_K8S_NAMESPACE,
         ingressHost: env.LAUNCHER_K8S_INGRESS_HOST,
+        ingressClassName: env.LAUNCHER_K8S_INGRESS_CLASS,
+        tombstoneTtlSeconds,
       }),
   };
   const drivers = new Map<string, LazyDriver>();

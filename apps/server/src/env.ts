@@ -114,8 +114,15 @@ export const EnvSchema = z.object({
   FLY_ORG: z.string().default("personal"),
   FLY_REGION: z.string().default("iad"),
   FLY_API_URL: z.string().url().optional(),
+  /** The one Fly app that holds tombstones (app names are global: pick one of your own). */
+  FLY_TOMBSTONE_APP: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{1,62}$/)
+    .optional(),
   LAUNCHER_K8S_NAMESPACE: z.string().default("default"),
   LAUNCHER_K8S_INGRESS_HOST: z.string().optional(),
+  /** The instances' Ingress class, where the cluster has several. */
+  LAUNCHER_K8S_INGRESS_CLASS: z.string().min(1).optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
