@@ -114,6 +114,8 @@ export function toCliExit(error: unknown, context: { id?: string; server?: URL }
         `Cannot reach the launcher server${context.server ? ` at ${context.server.origin}` : ""}: ${failure.message}`,
         { cause: failure },
       );
+    case "forbidden":
+      return forbidden(failure, context.id);
     case "not_found":
     case "bad_request":
       return new CliExit(ExitCode.usage, failure.message, { cause: failure });
@@ -126,4 +128,27 @@ export function toCliExit(error: unknown, context: { id?: string; server?: URL }
     default:
       return new CliExit(ExitCode.failed, failure.message, { cause: failure });
   }
+}
+
+/**
+ * `FORBIDDEN`: a quota (exit 7: the ticket is kept, destroy one and follow again) or another
+ * user's instance (exit 4).
+ */
+function forbidden(failure: LauncherError, id: string | undefined): CliExit {
+  const { quota } = failure;
+  if (quota) {
+    const whose = quota.scope === "user" ? "your" : "the server's";
+    const follow = id ? `launcher follow ${id}` : "launcher follow";
+    return new CliExit(
+      ExitCode.overQuota,
+      `Over quota: ${whose} limit is ${quota.limit} instance${quota.limit === 1 ? "" : "s"} and ${quota.used} ${quota.used === 1 ? "is" : "are"} in use, so nothing was started. The ticket is kept: destroy one with \`launcher destroy ID\` (see: launcher instances), then \`${follow}\``,
+      { cause: failure },
+    );
+  }
+  const what = id ? `Instance ${id}` : "That instance";
+  return new CliExit(
+    ExitCode.refused,
+    `${what} belongs to another user; only its owner or an admin may do that`,
+    { cause: failure },
+  );
 }

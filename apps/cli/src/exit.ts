@@ -9,6 +9,8 @@ export const ExitCode = {
   otherServer: 5,
   /** Plain `http:` to a host that is not this machine (see `--insecure`). */
   insecure: 6,
+  /** A quota refused to start the instance; the ticket is kept (destroy one, then follow). */
+  overQuota: 7,
   interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -6,6 +6,7 @@ import { hoistCommonFlags } from "./argv.ts";
 import { destroyCommand } from "./commands/destroy.ts";
 import { dismissCommand } from "./commands/dismiss.ts";
 import { followCommand } from "./commands/follow.ts";
+import { instancesCommand } from "./commands/instances.ts";
 import { launchCommand } from "./commands/launch.ts";
 import { listCommand } from "./commands/list.ts";
 import { templatesCommand } from "./commands/templates.ts";
@@ -17,6 +18,7 @@ const subCommands = {
   launch: launchCommand,
   follow: followCommand,
   list: listCommand,
+  instances: instancesCommand,
   destroy: destroyCommand,
   dismiss: dismissCommand,
 };

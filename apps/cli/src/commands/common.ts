@@ -28,13 +28,25 @@ export function describeLaunch(launch: StoredLaunch): string {
   return `${launch.id}  ${launch.template.padEnd(12)} ${phase.padEnd(10)} ${when}`;
 }
 
-/** Finds a stored launch by its id or an unambiguous prefix of it (at least 4 characters). */
-export async function findLaunch(store: TicketStore, id: string): Promise<StoredLaunch> {
+/**
+ * The stored launch with this id or an unambiguous prefix of it (at least 4 characters);
+ * `undefined` when none matches.
+ */
+export async function matchLaunch(
+  store: TicketStore,
+  id: string,
+): Promise<StoredLaunch | undefined> {
   const exact = await store.get(id);
   if (exact) return exact;
   const matches =
     id.length >= 4 ? (await store.list()).filter((launch) => launch.id.startsWith(id)) : [];
-  if (matches.length === 1) return matches[0]!;
   if (matches.length > 1) throw usageError(`"${id}" matches several launches; give more of the id`);
+  return matches[0];
+}
+
+/** Finds a stored launch by its id or an unambiguous prefix of it (at least 4 characters). */
+export async function findLaunch(store: TicketStore, id: string): Promise<StoredLaunch> {
+  const launch = await matchLaunch(store, id);
+  if (launch) return launch;
   throw usageError(`No launch ${id} in ${readEnv().stateDir} (see: launcher list)`);
 }
