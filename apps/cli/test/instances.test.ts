@@ -53,6 +53,12 @@ describe("launcher instances and destroy by id", () => {
     const row = rows.find((line) => line.startsWith(id!.slice(0, 12)));
     expect(row).toMatch(/scratchpad\s+local\s+ready\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+\d{4}-/);
     expect(table.stdout).not.toContain(id); // the short id only
+
+    // Without sign-in the one user is an admin: `--all` adds the owners.
+    const all = await runCli(["instances", "--all"], env);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toMatch(/^ID\s+OWNER\s+TEMPLATE/);
+    expect(all.stdout).toMatch(new RegExp(`${id!.slice(0, 12)}\\s+local\\s+scratchpad`));
   }, 60_000);
 
   it("destroys an instance by id without its ticket file, then it is gone", async () => {

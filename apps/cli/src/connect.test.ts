@@ -1,0 +1,32 @@
+import { LauncherError } from "@launcher/client";
+import { describe, expect, it } from "vitest";
+import { toCliExit } from "./connect.ts";
+import { ExitCode } from "./exit.ts";
+
+const id = "0123456789abcdef0123456789abcdef";
+
+describe("toCliExit for FORBIDDEN", () => {
+  it("a quota exits 7 with its scope, limit and use, and says how to go on", () => {
+    const quota = new LauncherError("forbidden", "You have 3 instances", {
+      quota: { scope: "user", limit: 3, used: 3 },
+    });
+    const exit = toCliExit(quota, { id });
+    expect(exit.code).toBe(ExitCode.overQuota);
+    expect(exit.message).toContain("your limit is 3 instances and 3 are in use");
+    expect(exit.message).toContain("The ticket is kept");
+    expect(exit.message).toContain(`\`launcher destroy ID\``);
+    expect(exit.message).toContain(`\`launcher follow ${id}\``);
+    const global = new LauncherError("forbidden", "full", {
+      quota: { scope: "global", limit: 100, used: 100 },
+    });
+    expect(toCliExit(global, { id }).message).toContain("the server's limit is 100 instances");
+  });
+
+  it("another user's instance exits 4 and names no owner", () => {
+    const exit = toCliExit(new LauncherError("forbidden", "Not yours"), { id });
+    expect(exit.code).toBe(ExitCode.refused);
+    expect(exit.message).toBe(
+      `Instance ${id} belongs to another user; only its owner or an admin may do that`,
+    );
+  });
+});
