@@ -1,7 +1,7 @@
 import { createEffect, createMemo, createSignal, Match, Show, Switch } from "solid-js";
 import type { Launch } from "../lib/create-launch.ts";
 import { createNow } from "../lib/create-now.ts";
-import { describeRefusal, makeFailedStep } from "../lib/format.ts";
+import { describeQuota, describeRefusal, makeFailedStep } from "../lib/format.ts";
 import { LaunchProgress, phaseLabel } from "./launch-progress.tsx";
 import { LaunchSummary } from "./launch-summary.tsx";
 import { LogTail } from "./log-tail.tsx";
@@ -15,6 +15,8 @@ interface Props {
   onRemove: () => void;
   /** Starts a new launch of the same template in place of this one. */
   onRetry: () => Promise<void>;
+  /** When the instance expires (epoch ms), once the platform lists it. */
+  expiresAt?: number | undefined;
 }
 
 /** One launch: its progress, then its summary, failure or refusal. */
@@ -53,6 +55,8 @@ export function LaunchCard(props: Props) {
         return launch.kept()
           ? `${props.name}: the server refused the ticket; it is kept.`
           : `${props.name}: this launch can no longer be followed.`;
+      case "quota":
+        return `${props.name}: not started, a quota is reached.`;
       case "error":
         return `${props.name}: lost track of the launch.`;
       default:
@@ -117,12 +121,31 @@ export function LaunchCard(props: Props) {
             </button>
           </div>
         </Match>
+        <Match when={launch.status() === "quota" && launch.problem()?.error.quota}>
+          {/* Refused before anything started; the ticket is kept, so Try again follows it. */}
+          {(quota) => (
+            <>
+              <p class="notice" role="alert">
+                Not started: {describeQuota(quota())}
+              </p>
+              <div class="actions">
+                <button type="button" class="primary" onClick={() => launch.resume()}>
+                  Try again
+                </button>
+                <button type="button" onClick={dismiss}>
+                  Forget it
+                </button>
+              </div>
+            </>
+          )}
+        </Match>
         <Match when={launch.status() === "ready" && launch.snapshot()}>
           {(snapshot) => (
             <>
               <LaunchSummary
                 snapshot={snapshot()}
                 access={launch.access()}
+                expiresAt={props.expiresAt}
                 destroying={launch.destroying()}
                 onDismiss={dismiss}
                 onDestroy={() => void launch.destroy()}

@@ -1,4 +1,4 @@
-import type { StoredSnapshot } from "@launcher/client";
+import type { QuotaInfo, StoredSnapshot } from "@launcher/client";
 
 /** "0.8 s", "42 s", "2 min 05 s". */
 export function formatDuration(ms: number): string {
@@ -52,4 +52,29 @@ export function makeSafeHref(url: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** How far away a moment is, coarsely: "45 s", "12 min", "3 h 05 min", "2 d 4 h". */
+export function formatSpan(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const min = Math.floor(s / 60);
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  if (h < 24) return `${h} h ${String(min % 60).padStart(2, "0")} min`;
+  return `${Math.floor(h / 24)} d ${h % 24} h`;
+}
+
+/** "expires in 3 h 05 min", or "expired" once past. */
+export function formatExpiry(expiresAt: number, now: number): string {
+  return expiresAt <= now ? "expired" : `expires in ${formatSpan(expiresAt - now)}`;
+}
+
+/** Why a quota stopped a launch, and what to do about it. */
+export function describeQuota(quota: QuotaInfo): string {
+  const { limit, used } = quota;
+  const instances = limit === 1 ? "instance" : "instances";
+  return quota.scope === "user"
+    ? `You have ${used} of ${limit} ${instances} running. Destroy one, then try again.`
+    : `This launcher is full: ${used} of ${limit} ${instances} are running for all users. Try again when one ends.`;
 }
