@@ -1,5 +1,5 @@
 import type { StoredLaunch, TicketStore } from "@launcher/client";
-import { createEffect, createSignal, For, on, Show } from "solid-js";
+import { createEffect, createSignal, For, Show, untrack } from "solid-js";
 import { ConnectionBadge } from "./components/connection-badge.tsx";
 import { LaunchCard } from "./components/launch-card.tsx";
 import { LaunchForm } from "./components/launch-form.tsx";
@@ -26,17 +26,10 @@ export function App(props: AppProps) {
   const templates = createTemplates(client);
   const connection = createConnectionStatus(client);
   const session = createSession(client);
-  const admin = () => {
-    const now = session();
-    return now.state === "signed-in" && now.admin;
-  };
   // Only a signed-in user has instances to list (a server without `me` has no list either).
-  const listed = () => {
-    const now = session();
-    return now.state === "signed-in" && now.user !== undefined;
-  };
+  const listed = () => !!session().user;
   const instances = createInstances(client, { enabled: listed });
-  createEffect(on(listed, (yes) => yes && instances.refresh()));
+  createEffect(instances.refresh); // it reads the session: again once signed in
   const [focusId, setFocusId] = createSignal<string>();
 
   const start = async (template: string, driver?: string) => {
@@ -48,7 +41,9 @@ export function App(props: AppProps) {
     <>
       <header class="top">
         <h1>Launcher</h1>
-        <UserLine session={session()} server={client.url} />
+        <Show when={session().user || session().signedOut}>
+          <UserLine user={session().user} server={client.url} />
+        </Show>
         <ConnectionBadge status={connection()} />
       </header>
       <main>
@@ -60,16 +55,12 @@ export function App(props: AppProps) {
                 // starts a new follow on every read. The card's owner stops it.
                 const launch = createLaunch({ client, store, stored });
                 // The platform's list changes when a launch ends one way or another.
-                createEffect(
-                  on(
-                    launch.status,
-                    (status, before) => {
-                      const ended = ["ready", "failed", "destroyed"].includes(status);
-                      if (ended && status !== before) instances.refresh();
-                    },
-                    { defer: true },
-                  ),
-                );
+                createEffect((before?: string) => {
+                  const status = launch.status();
+                  const ended = ["ready", "failed", "destroyed"].includes(status);
+                  if (before && status !== before && ended) untrack(instances.refresh);
+                  return status;
+                });
                 return (
                   <LaunchCard
                     launch={launch}
@@ -87,21 +78,11 @@ export function App(props: AppProps) {
             </For>
           </section>
         </Show>
-        <Show
-          when={session().state !== "signed-out"}
-          fallback={
-            <section class="panel" aria-label="Sign in">
-              <p>
-                This launcher needs you to sign in first.{" "}
-                <a href={`${client.url}/auth/login`}>Sign in to launch</a>
-              </p>
-            </section>
-          }
-        >
+        <Show when={!session().signedOut} fallback={<p>Sign in to launch.</p>}>
           <LaunchForm
             templates={templates.list()}
             loadError={templates.error()}
-            admin={admin()}
+            admin={!!session().admin}
             onReload={templates.reload}
             onLaunch={start}
           />

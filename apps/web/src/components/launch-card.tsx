@@ -55,8 +55,6 @@ export function LaunchCard(props: Props) {
         return launch.kept()
           ? `${props.name}: the server refused the ticket; it is kept.`
           : `${props.name}: this launch can no longer be followed.`;
-      case "quota":
-        return `${props.name}: not started, a quota is reached.`;
       case "error":
         return `${props.name}: lost track of the launch.`;
       default:
@@ -106,11 +104,13 @@ export function LaunchCard(props: Props) {
           </p>
           {actions("Launch again")}
         </Match>
-        <Match when={launch.status() === "refused"}>
-          {/* The ticket may open on another replica or later: it is the only key to the instance. */}
+        <Match when={launch.status() === "refused" || launch.status() === "quota"}>
+          {/* The ticket may open on another replica or later: it is the only key to the
+              instance. A quota refuses before anything starts: the same ticket tries again. */}
           <p class="notice" role="alert">
-            The server refused this launch's ticket: {refusal()}. The ticket is kept in this tab,
-            and the instance may still be running.
+            {launch.problem()?.error.quota
+              ? `Not started: ${describeQuota(launch.problem()?.error.quota!)}`
+              : `The server refused this launch's ticket: ${refusal()}. The ticket is kept in this tab, and the instance may still be running.`}
           </p>
           <div class="actions">
             <button type="button" class="primary" onClick={() => launch.resume()}>
@@ -120,24 +120,6 @@ export function LaunchCard(props: Props) {
               Forget it
             </button>
           </div>
-        </Match>
-        <Match when={launch.status() === "quota" && launch.problem()?.error.quota}>
-          {/* Refused before anything started; the ticket is kept, so Try again follows it. */}
-          {(quota) => (
-            <>
-              <p class="notice" role="alert">
-                Not started: {describeQuota(quota())}
-              </p>
-              <div class="actions">
-                <button type="button" class="primary" onClick={() => launch.resume()}>
-                  Try again
-                </button>
-                <button type="button" onClick={dismiss}>
-                  Forget it
-                </button>
-              </div>
-            </>
-          )}
         </Match>
         <Match when={launch.status() === "ready" && launch.snapshot()}>
           {(snapshot) => (

@@ -1,4 +1,4 @@
-import { For, Show } from "solid-js";
+import { createSignal, For, Show } from "solid-js";
 import type { createInstances } from "../lib/create-instances.ts";
 import { createNow } from "../lib/create-now.ts";
 import { formatExpiry, formatSpan } from "../lib/format.ts";
@@ -11,36 +11,21 @@ export function MyInstances(props: {
   nameOf: (template: string) => string;
 }) {
   const now = createNow(() => true, 15_000);
-  const items = () => props.instances.list() ?? [];
   return (
-    <section class="panel instances" aria-labelledby="my-instances">
-      <header class="card-head">
-        <h2 id="my-instances">My instances</h2>
-        <button type="button" onClick={() => props.instances.refresh()}>
-          Refresh
-        </button>
-      </header>
+    <section class="panel" aria-labelledby="my-instances">
+      <h2 id="my-instances">My instances</h2>
       <p class="muted small">Credentials are shown only in the tab that launched the instance.</p>
       <Show when={props.instances.error()}>
-        {(message) => (
-          <p class="notice" role="alert">
-            {message()}
-          </p>
-        )}
+        <p class="notice" role="alert">
+          {props.instances.error()}
+        </p>
       </Show>
-      <Show
-        when={items().length > 0}
-        fallback={
-          <p class="muted">{props.instances.list() ? "No instances running." : "Loading…"}</p>
-        }
-      >
-        <ul class="instance-list">
-          <For each={items()}>
-            {(instance) => (
-              <li
-                data-id={instance.id}
-                aria-label={`${props.nameOf(instance.template)} ${instance.id}`}
-              >
+      <ul>
+        <For each={props.instances.list()} fallback={<li class="muted">None.</li>}>
+          {(instance) => {
+            const [busy, setBusy] = createSignal(false);
+            return (
+              <li>
                 <strong>{props.nameOf(instance.template)}</strong>{" "}
                 <span class="muted small">
                   {instance.driver} · {phaseLabel(instance.phase)} · created{" "}
@@ -48,14 +33,17 @@ export function MyInstances(props: {
                   {formatExpiry(instance.expiresAt, now())}
                 </span>{" "}
                 <DestroyButton
-                  busy={props.instances.destroying(instance.id)}
-                  onDestroy={() => void props.instances.destroy(instance.id)}
+                  busy={busy()}
+                  onDestroy={() => {
+                    setBusy(true);
+                    props.instances.destroy(instance.id).finally(() => setBusy(false));
+                  }}
                 />
               </li>
-            )}
-          </For>
-        </ul>
-      </Show>
+            );
+          }}
+        </For>
+      </ul>
     </section>
   );
 }

@@ -1,25 +1,15 @@
-import { Match, Switch } from "solid-js";
-import type { Session } from "../lib/create-session.ts";
+import { Show } from "solid-js";
 
-/** Who is signed in, with Sign out; or Sign in when the server wants a user. */
-export function UserLine(props: { session: Session; server: string }) {
+/** Who is signed in, with Sign out (not for `local`, the one user without sign-in); or Sign in. */
+export function UserLine(props: { user?: string | undefined; server: string }) {
   return (
-    <Switch>
-      <Match when={props.session.state === "signed-out"}>
-        <p class="user small">
-          <a href={`${props.server}/auth/login`}>Sign in</a>
-        </p>
-      </Match>
-      <Match when={props.session.state === "signed-in" && props.session.user}>
-        {(user) => (
-          <p class="user small">
-            Signed in as <strong>{user()}</strong>
-            {/* `local` is the one user of a server without sign-in: nothing to sign out of. */}
-            {user() === "local" ? "" : " · "}
-            {user() === "local" ? "" : <a href={`${props.server}/auth/logout`}>Sign out</a>}
-          </p>
-        )}
-      </Match>
-    </Switch>
+    <p class="small">
+      <Show when={props.user} fallback={<a href={`${props.server}/auth/login`}>Sign in</a>}>
+        Signed in as <strong>{props.user}</strong>{" "}
+        <Show when={props.user !== "local"}>
+          <a href={`${props.server}/auth/logout`}>Sign out</a>
+        </Show>
+      </Show>
+    </p>
   );
 }

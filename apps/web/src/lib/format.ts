@@ -54,27 +54,24 @@ export function makeSafeHref(url: string): string | undefined {
   }
 }
 
-/** How far away a moment is, coarsely: "45 s", "12 min", "3 h 05 min", "2 d 4 h". */
+/** How far away a moment is, coarsely: "45 s", "12 min", "3 h 5 min". */
 export function formatSpan(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s} s`;
-  const min = Math.floor(s / 60);
-  if (min < 60) return `${min} min`;
-  const h = Math.floor(min / 60);
-  if (h < 24) return `${h} h ${String(min % 60).padStart(2, "0")} min`;
-  return `${Math.floor(h / 24)} d ${h % 24} h`;
+  const min = Math.floor(ms / 60_000);
+  return min < 1
+    ? `${Math.max(0, Math.round(ms / 1000))} s`
+    : min < 60
+      ? `${min} min`
+      : `${Math.floor(min / 60)} h ${min % 60} min`;
 }
 
-/** "expires in 3 h 05 min", or "expired" once past. */
+/** "expires in 3 h 5 min", or "expired" once past. */
 export function formatExpiry(expiresAt: number, now: number): string {
   return expiresAt <= now ? "expired" : `expires in ${formatSpan(expiresAt - now)}`;
 }
 
 /** Why a quota stopped a launch, and what to do about it. */
-export function describeQuota(quota: QuotaInfo): string {
-  const { limit, used } = quota;
-  const instances = limit === 1 ? "instance" : "instances";
-  return quota.scope === "user"
-    ? `You have ${used} of ${limit} ${instances} running. Destroy one, then try again.`
-    : `This launcher is full: ${used} of ${limit} ${instances} are running for all users. Try again when one ends.`;
+export function describeQuota({ scope, limit, used }: QuotaInfo): string {
+  return scope === "user"
+    ? `You have ${used} of ${limit} instances running. Destroy one, then try again.`
+    : `All users together have ${used} of ${limit} instances running. Try again when one ends.`;
 }
