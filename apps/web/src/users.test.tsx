@@ -116,7 +116,9 @@ describe("My instances", () => {
     fake.setInstances([entry("c".repeat(32))]);
     await vi.advanceTimersByTimeAsync(30_000);
     expect(fake.calls.list).toBe(2);
-    expect(screen.getByRole("region", { name: "My instances" }).textContent).toContain("Scratchpad");
+    expect(screen.getByRole("region", { name: "My instances" }).textContent).toContain(
+      "Scratchpad",
+    );
 
     fireEvent.click(screen.getByRole("button", { name: "Launch" }));
     await settle();
@@ -177,7 +179,9 @@ describe("a quota refusal", () => {
     fireEvent.click(screen.getByRole("button", { name: "Launch" }));
     await settle();
     const text = screen.getByRole("alert").textContent ?? "";
-    expect(text).toContain("All users together have 10 of 10 instances running. Try again when one ends.");
+    expect(text).toContain(
+      "All users together have 10 of 10 instances running. Try again when one ends.",
+    );
     expect(text).not.toContain("You have");
     expect(storedValues().join()).toContain("sealed-ticket-1");
   });

@@ -108,9 +108,12 @@ export function LaunchCard(props: Props) {
           {/* The ticket may open on another replica or later: it is the only key to the
               instance. A quota refuses before anything starts: the same ticket tries again. */}
           <p class="notice" role="alert">
-            {launch.problem()?.error.quota
-              ? `Not started: ${describeQuota(launch.problem()?.error.quota!)}`
-              : `The server refused this launch's ticket: ${refusal()}. The ticket is kept in this tab, and the instance may still be running.`}
+            <Show
+              when={launch.problem()?.error.quota}
+              fallback={`The server refused this launch's ticket: ${refusal()}. The ticket is kept in this tab, and the instance may still be running.`}
+            >
+              {(quota) => `Not started: ${describeQuota(quota())}`}
+            </Show>
           </p>
           <div class="actions">
             <button type="button" class="primary" onClick={() => launch.resume()}>
