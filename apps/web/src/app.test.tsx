@@ -147,7 +147,8 @@ describe("a launch", () => {
     });
     fake.send("sealed-ticket-1", ready);
     await settle();
-    expect(screen.queryByRole("link")).toBeNull();
+    const card = screen.getByRole("region", { name: "Launches" });
+    expect(within(card).queryByRole("link")).toBeNull();
     expect(screen.getByText(url).tagName).toBe("CODE");
   });
 

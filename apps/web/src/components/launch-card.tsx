@@ -1,7 +1,7 @@
 import { createEffect, createMemo, createSignal, Match, Show, Switch } from "solid-js";
 import type { Launch } from "../lib/create-launch.ts";
 import { createNow } from "../lib/create-now.ts";
-import { describeRefusal, makeFailedStep } from "../lib/format.ts";
+import { describeQuota, describeRefusal, makeFailedStep } from "../lib/format.ts";
 import { LaunchProgress, phaseLabel } from "./launch-progress.tsx";
 import { LaunchSummary } from "./launch-summary.tsx";
 import { LogTail } from "./log-tail.tsx";
@@ -15,6 +15,8 @@ interface Props {
   onRemove: () => void;
   /** Starts a new launch of the same template in place of this one. */
   onRetry: () => Promise<void>;
+  /** When the instance expires (epoch ms), once the platform lists it. */
+  expiresAt?: number | undefined;
 }
 
 /** One launch: its progress, then its summary, failure or refusal. */
@@ -102,11 +104,16 @@ export function LaunchCard(props: Props) {
           </p>
           {actions("Launch again")}
         </Match>
-        <Match when={launch.status() === "refused"}>
-          {/* The ticket may open on another replica or later: it is the only key to the instance. */}
+        <Match when={launch.status() === "refused" || launch.status() === "quota"}>
+          {/* The ticket may open on another replica or later: it is the only key to the
+              instance. A quota refuses before anything starts: the same ticket tries again. */}
           <p class="notice" role="alert">
-            The server refused this launch's ticket: {refusal()}. The ticket is kept in this tab,
-            and the instance may still be running.
+            <Show
+              when={launch.problem()?.error.quota}
+              fallback={`The server refused this launch's ticket: ${refusal()}. The ticket is kept in this tab, and the instance may still be running.`}
+            >
+              {(quota) => `Not started: ${describeQuota(quota())}`}
+            </Show>
           </p>
           <div class="actions">
             <button type="button" class="primary" onClick={() => launch.resume()}>
@@ -123,6 +130,7 @@ export function LaunchCard(props: Props) {
               <LaunchSummary
                 snapshot={snapshot()}
                 access={launch.access()}
+                expiresAt={props.expiresAt}
                 destroying={launch.destroying()}
                 onDismiss={dismiss}
                 onDestroy={() => void launch.destroy()}

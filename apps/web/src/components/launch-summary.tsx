@@ -1,6 +1,7 @@
 import type { StoredSnapshot } from "@launcher/client";
 import { For, Show } from "solid-js";
-import { formatDuration, makeEndedAt, makeSafeHref } from "../lib/format.ts";
+import { createNow } from "../lib/create-now.ts";
+import { formatDuration, formatExpiry, makeEndedAt, makeSafeHref } from "../lib/format.ts";
 import type { Access } from "../lib/types.ts";
 import { Credential } from "./credential.tsx";
 import { DestroyButton } from "./destroy-button.tsx";
@@ -10,6 +11,8 @@ export function LaunchSummary(props: {
   snapshot: StoredSnapshot;
   access: Access | undefined;
   destroying: boolean;
+  /** When the instance expires (epoch ms), if known. */
+  expiresAt?: number | undefined;
   onDismiss: () => void;
   onDestroy: () => void;
 }) {
@@ -17,6 +20,7 @@ export function LaunchSummary(props: {
     const end = makeEndedAt(props.snapshot);
     return end === undefined ? undefined : formatDuration(end - props.snapshot.createdAt);
   };
+  const now = createNow(() => props.expiresAt !== undefined, 15_000);
   return (
     <div class="summary">
       <p class="ready">
@@ -26,6 +30,9 @@ export function LaunchSummary(props: {
         <strong>Ready</strong>
         <Show when={took()}>{(t) => <span class="muted"> — launched in {t()}</span>}</Show>
       </p>
+      <Show when={props.expiresAt}>
+        {(at) => <p class="muted small">The instance {formatExpiry(at(), now())}.</p>}
+      </Show>
       <Show
         when={props.access}
         fallback={<p class="muted">Fetching the address and credentials…</p>}

@@ -19,6 +19,7 @@ export type LaunchStatus =
   | "destroying"
   | "destroyed"
   | "refused" // the server refused the ticket; `kept()` says whether the tab still has it
+  | "quota" // a quota is reached (`problem().error.quota`); the ticket is kept: try again
   | "error"; // the stream broke for another reason; it can be resumed
 
 export interface LaunchProblem {
@@ -86,6 +87,7 @@ export function createLaunch(options: LaunchOptions) {
   const status = createMemo<LaunchStatus>(() => {
     const issue = problem();
     if (issue?.during === "follow" && issue.error.code === "ticket_refused") return "refused";
+    if (issue?.during === "follow" && issue.error.quota) return "quota";
     const phase = snapshot()?.phase;
     if (phase === "ready" || phase === "failed" || phase === "destroyed") return phase;
     if (phase === "destroying") return phase;

@@ -1,4 +1,4 @@
-import type { StoredSnapshot } from "@launcher/client";
+import type { QuotaInfo, StoredSnapshot } from "@launcher/client";
 
 /** "0.8 s", "42 s", "2 min 05 s". */
 export function formatDuration(ms: number): string {
@@ -52,4 +52,26 @@ export function makeSafeHref(url: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** How far away a moment is, coarsely: "45 s", "12 min", "3 h 5 min". */
+export function formatSpan(ms: number): string {
+  const min = Math.floor(ms / 60_000);
+  return min < 1
+    ? `${Math.max(0, Math.round(ms / 1000))} s`
+    : min < 60
+      ? `${min} min`
+      : `${Math.floor(min / 60)} h ${min % 60} min`;
+}
+
+/** "expires in 3 h 5 min", or "expired" once past. */
+export function formatExpiry(expiresAt: number, now: number): string {
+  return expiresAt <= now ? "expired" : `expires in ${formatSpan(expiresAt - now)}`;
+}
+
+/** Why a quota stopped a launch, and what to do about it. */
+export function describeQuota({ scope, limit, used }: QuotaInfo): string {
+  return scope === "user"
+    ? `You have ${used} of ${limit} instances running. Destroy one, then try again.`
+    : `All users together have ${used} of ${limit} instances running. Try again when one ends.`;
 }

@@ -6,7 +6,7 @@ import {
   type SubscriptionHandlers,
   type TicketRefusal,
 } from "@launcher/client";
-import type { TemplateList, WebClient } from "../lib/types.ts";
+import type { InstanceEntry, TemplateList, WebClient } from "../lib/types.ts";
 
 export const TEMPLATES: TemplateList = {
   defaultTemplate: "scratchpad",
@@ -110,12 +110,27 @@ export function refusal(tokenCode: TicketRefusal): LauncherError {
  * A launcher client whose follow streams the test drives by hand: the same shape as
  * `createLauncherClient`'s, so that the app's real `followLaunch` runs against it.
  */
-export function makeFakeClient(options: { admin?: boolean | "no me procedure" } = {}) {
+export function makeFakeClient(
+  options: {
+    admin?: boolean | "no me procedure";
+    /** The signed-in user (`me.user`); `null`: the server wants a sign-in. */
+    user?: string | null;
+  } = {},
+) {
   let count = 0;
   let state: ConnectionState = "connecting";
   const listeners = new Set<ConnectionListener>();
   const follows: Follow[] = [];
-  const calls = { prepare: [] as unknown[], destroy: [] as string[] };
+  const calls = {
+    prepare: [] as unknown[],
+    destroy: [] as string[],
+    list: 0,
+    destroyById: [] as string[],
+  };
+  /** What `instances.list` answers: the platforms' view, set by the test. */
+  let instances: InstanceEntry[] = [];
+  /** `follow` fails with this (a quota…) instead of subscribing, while set. */
+  let failFollow: LauncherError | undefined;
   let failPrepare: LauncherError | undefined;
   let failDestroy: LauncherError | undefined;
   const admin = options.admin ?? false;
@@ -125,10 +140,27 @@ export function makeFakeClient(options: { admin?: boolean | "no me procedure" } 
     me: {
       async query() {
         if (admin === "no me procedure") throw new LauncherError("not_found", 'No "me" here');
-        return { user: "someone", admin };
+        if (options.user === null)
+          throw new LauncherError("unauthenticated", "Sign in first", { httpStatus: 401 });
+        return { user: options.user ?? "someone", admin };
       },
     },
     templates: { list: { query: async () => structuredClone(TEMPLATES) } },
+    instances: {
+      list: {
+        async query() {
+          calls.list += 1;
+          return { instances: structuredClone(instances) };
+        },
+      },
+      destroy: {
+        async mutate({ id }: { id: string }) {
+          calls.destroyById.push(id);
+          instances = instances.filter((i) => i.id !== id);
+          return { id, phase: "destroyed" as const };
+        },
+      },
+    },
     launch: {
       prepare: {
         async mutate(input: unknown) {
@@ -150,6 +182,8 @@ export function makeFakeClient(options: { admin?: boolean | "no me procedure" } 
           const stored = Object.keys(sessionStorage).map((k) => sessionStorage.getItem(k) ?? "");
           const follow: Follow = { input, handlers, stopped: false, storedAtSubscribe: stored };
           follows.push(follow);
+          const failure = failFollow;
+          if (failure) queueMicrotask(() => follow.stopped || handlers.onError?.(failure));
           return {
             unsubscribe() {
               follow.stopped = true;
@@ -201,6 +235,13 @@ export function makeFakeClient(options: { admin?: boolean | "no me procedure" } 
     },
     failDestroyWith(error: LauncherError | undefined) {
       failDestroy = error;
+    },
+    /** What the platforms list from now on. */
+    setInstances(next: InstanceEntry[]) {
+      instances = next;
+    },
+    failFollowWith(error: LauncherError | undefined) {
+      failFollow = error;
     },
   };
 }

@@ -1,0 +1,15 @@
+import { Show } from "solid-js";
+
+/** Who is signed in, with Sign out (not for `local`, the one user without sign-in); or Sign in. */
+export function UserLine(props: { user?: string | undefined; server: string }) {
+  return (
+    <p class="small">
+      <Show when={props.user} fallback={<a href={`${props.server}/auth/login`}>Sign in</a>}>
+        Signed in as <strong>{props.user}</strong>{" "}
+        <Show when={props.user !== "local"}>
+          <a href={`${props.server}/auth/logout`}>Sign out</a>
+        </Show>
+      </Show>
+    </p>
+  );
+}
