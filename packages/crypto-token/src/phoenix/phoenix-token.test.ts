@@ -15,6 +15,21 @@ const SALT = "user auth";
 const T0 = 1_767_225_600; // seconds
 const at = (seconds: number) => ({ now: (T0 + seconds) * 1000 });
 
+describe("decrypt's input limit", () => {
+  it("refuses a token past maxLength as too_large before decoding it", async () => {
+    const token = await encrypt(KEY_BASE, SALT, { user_id: 42 }, { signedAt: T0 });
+    const long = `${token}${"A".repeat(70_000)}`;
+    await expect(decrypt(KEY_BASE, SALT, long, at(1))).rejects.toMatchObject({ code: "too_large" });
+    await expect(decrypt(KEY_BASE, SALT, token, { ...at(1), maxLength: 10 })).rejects.toMatchObject(
+      { code: "too_large" },
+    );
+    expect(await decrypt(KEY_BASE, SALT, token, { ...at(1), maxLength: token.length })).toEqual({
+      user_id: 42,
+    });
+    await expect(decrypt(KEY_BASE, SALT, token, { maxLength: 0 })).rejects.toThrow(TypeError);
+  });
+});
+
 describe("encrypt → decrypt", () => {
   it("round-trips random JSON values under random key bases and salts", async () => {
     await fc.assert(

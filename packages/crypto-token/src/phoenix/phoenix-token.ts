@@ -23,7 +23,16 @@ export interface DecryptOptions {
   maxAge?: number | "infinity";
   /** The clock, in milliseconds since the epoch. Default: `Date.now()`. */
   now?: number;
+  /**
+   * Longest token accepted, in characters; a longer one is refused as `too_large` before any
+   * decoding, key derivation or inflating (Phoenix has no limit; a server facing the Internet
+   * needs one). Default 65,536.
+   */
+  maxLength?: number;
 }
+
+/** The default `maxLength` of {@link decrypt}: far above any session a Phoenix app seals. */
+export const DEFAULT_PHOENIX_MAX_LENGTH = 65_536;
 
 const utf8 = new TextEncoder();
 
@@ -95,13 +104,19 @@ export async function decrypt(
   options: DecryptOptions = {},
 ): Promise<JsonValue> {
   checkKeyMaterial(secretKeyBase, salt);
-  const { maxAge, now = Date.now() } = options;
+  const { maxAge, now = Date.now(), maxLength = DEFAULT_PHOENIX_MAX_LENGTH } = options;
   checkMaxAge(maxAge);
+  if (!Number.isSafeInteger(maxLength) || maxLength <= 0) {
+    throw new TypeError("maxLength must be a positive whole number of characters");
+  }
   if (typeof now !== "number" || !Number.isFinite(now)) {
     throw new TypeError("now must be a finite number of milliseconds");
   }
   if (token === null || token === undefined) throw new TokenError("missing", "no Phoenix token");
   if (typeof token !== "string") throw new TypeError("token must be a string");
+  if (token.length > maxLength) {
+    throw new TokenError("too_large", `Phoenix token longer than ${maxLength} characters`);
+  }
 
   let plain: Uint8Array;
   if (token.startsWith(XCP_PREFIX)) {
