@@ -1,12 +1,8 @@
 import { defineConfig } from "tsup";
+import { nodeApp } from "../../tsup.node-app.ts";
 
 export default defineConfig({
-  entry: ["src/main.ts"],
-  format: ["esm"],
-  platform: "node",
-  target: "node20",
-  clean: true,
-  sourcemap: true,
+  ...nodeApp,
   // Workspace packages ship TypeScript source, so they are bundled in.
   noExternal: [/^@launcher\//],
 });

@@ -1,5 +1,6 @@
 import { sep } from "node:path";
 import { defineConfig, type Options } from "tsup";
+import { nodeApp } from "../../tsup.node-app.ts";
 
 type Plugin = NonNullable<Options["esbuildPlugins"]>[number];
 
@@ -20,12 +21,7 @@ const withoutZodLocales: Plugin = {
 };
 
 export default defineConfig({
-  entry: ["src/main.ts"],
-  format: ["esm"],
-  platform: "node",
-  target: "node20",
-  clean: true,
-  sourcemap: true,
+  ...nodeApp,
   // One file to read and compile at start instead of hundreds: a cold start is mostly module
   // loading. What is imported only on first use stays outside (dockerode and the Kubernetes
   // client with their large trees; prom-client, CommonJS that Node's own import() opens with

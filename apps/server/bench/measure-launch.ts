@@ -1,23 +1,12 @@
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { resolve } from "node:path";
 import type { AppRouter, Snapshot } from "@launcher/api";
 import type { TestServer } from "@launcher/testing";
 import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } from "@trpc/client";
 import WebSocket from "ws";
+import { freePort } from "../test/free-port.ts";
 
 const SCRATCHPAD = resolve(import.meta.dirname, "../../scratchpad/dist/main.js");
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 /** A tRPC client as another app builds one: HTTP for mutations, a WebSocket for follows. */
 function makeClient(url: string) {

@@ -1,17 +1,10 @@
 import { startServer } from "@launcher/testing";
-import Docker from "dockerode";
 import { describe, expect, it } from "vitest";
 import { basicAuth, follow, makeClient, within } from "./client.ts";
+import { docker, engineUp } from "./engine.ts";
 
 // The docker driver through the whole server, on the real engine that scripts/engine.sh
 // starts (CI runs it). Skipped only when no engine answers.
-const docker = new Docker();
-const engineUp = await docker.ping().then(
-  () => true,
-  () => false,
-);
-if (!engineUp && process.env.CI)
-  throw new Error("CI must start a Docker engine (scripts/engine.sh)");
 
 const containersOf = async (id: string) =>
   docker.listContainers({ all: true, filters: { label: [`launcher.id=${id}`] } });

@@ -7,9 +7,9 @@ import { CHROMIUM, launchChromium, makeTestKeys, startServer } from "@launcher/t
 import type { BrowserContext, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { sealSession } from "../src/auth/session.ts";
-import { basicAuth } from "./client.ts";
 import { freePort } from "./nginx.ts";
 import { emailOf, startOidcProvider } from "./oidc-provider.ts";
+import { instanceStatusFromPage } from "./page-instance.ts";
 import { upgrade, type WireError } from "./peer.ts";
 
 const SLOW = "Scratchpad (slow start, fixture)";
@@ -91,12 +91,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("OIDC sign-in in Chrom
       await server.kill("SIGKILL");
       await server.restart();
       await page.getByText("Ready", { exact: true }).waitFor({ timeout: 45_000 });
-      await page.getByRole("button", { name: "Reveal password" }).click();
-      const password = (await page.locator("[data-credential=password]").textContent())!.trim();
-      const url = (await page.getByRole("link", { name: /^http:/ }).getAttribute("href"))!;
-      const res = await fetch(url, { headers: basicAuth(password) });
-      await res.arrayBuffer();
-      expect(res.status).toBe(200);
+      expect(await instanceStatusFromPage(page)).toBe(200);
       // The restarted server still knows the session: it lives in the cookie, not in memory.
       expect((await meFrom(page)).data).toEqual({ user: emailOf("alice"), admin: false });
 

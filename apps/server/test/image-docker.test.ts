@@ -3,19 +3,13 @@ import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { makeTestKeys, waitFor } from "@launcher/testing";
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { basicAuth, follow, makeClient, within } from "./client.ts";
+import { docker, engineUp } from "./engine.ts";
 
 // The launcher's own image (Dockerfile, scripts/image.sh) on the real engine that
 // scripts/engine.sh starts (CI runs both). Skipped only when no engine answers.
-const docker = new Docker();
-const engineUp = await docker.ping().then(
-  () => true,
-  () => false,
-);
-if (!engineUp && process.env.CI)
-  throw new Error("CI must start a Docker engine (scripts/engine.sh)");
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 const IMAGE = "localhost/launcher:latest";

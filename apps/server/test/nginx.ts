@@ -1,28 +1,18 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startServer } from "@launcher/testing";
+import { freePort } from "./free-port.ts";
 import { waitFor } from "./harness.ts";
+
+export { freePort };
 
 /** The same template scripts/replicas.sh runs. */
 const TEMPLATE = resolve(import.meta.dirname, "../../../scripts/replicas/nginx.conf.template");
 
 export const NGINX = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((path) => existsSync(path));
-
-/** A port that was free a moment ago (nginx cannot listen on port 0 and tell us which). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 export interface Nginx extends AsyncDisposable {
   readonly url: string;

@@ -37,6 +37,15 @@ const types = (frames: unknown[]) =>
     return frame.error ? "error" : frame.result?.type;
   });
 
+/** Opens a socket, records its text frames and waits for the server to answer its PING. */
+async function openAnswered(url: string) {
+  const ws = await openSocket(url);
+  const texts = record(ws);
+  ws.send("PING");
+  await waitFor(() => texts.includes("PONG"), "PONG");
+  return { ws, texts };
+}
+
 describe("the WebSocket protocol of docs/protocol.md", () => {
   it("subscribe: started, tracked data frames up to the terminal snapshot, then stopped", async () => {
     const ticket = await prepare();
@@ -176,10 +185,7 @@ describe("the WebSocket protocol of docs/protocol.md", () => {
   });
 
   it("keep-alive: the server pings a quiet client with PING and answers PING with PONG", async () => {
-    const ws = await openSocket(server.url);
-    const texts = record(ws);
-    ws.send("PING");
-    await waitFor(() => texts.includes("PONG"), "PONG");
+    const { ws, texts } = await openAnswered(server.url);
     await waitFor(() => texts.includes("PING"), "the server's PING", { timeoutMs: 30_000 });
     ws.send("PONG");
     ws.close();
@@ -199,10 +205,7 @@ describe("the WebSocket protocol of docs/protocol.md", () => {
   });
 
   it("reconnect: a server going away sends { id: null, method: reconnect } first", async () => {
-    const ws = await openSocket(server.url);
-    const texts = record(ws);
-    ws.send("PING");
-    await waitFor(() => texts.includes("PONG"), "PONG");
+    const { texts } = await openAnswered(server.url);
     await server.kill("SIGTERM");
     await waitFor(() => texts.length > 1, "the notice");
     expect(JSON.parse(texts[1]!)).toEqual({ id: null, method: "reconnect" });

@@ -5,9 +5,9 @@ import { existsSync } from "node:fs";
 import { readdir, readFile, readlink } from "node:fs/promises";
 import { CHROMIUM, launchChromium } from "@launcher/testing";
 import { describe, expect, it } from "vitest";
-import { basicAuth } from "./client.ts";
 import { waitFor } from "./harness.ts";
 import { NGINX, startReplicas } from "./nginx.ts";
+import { instanceStatusFromPage } from "./page-instance.ts";
 
 const SLOW = "Scratchpad (slow start, fixture)";
 
@@ -61,12 +61,7 @@ describe.skipIf((!existsSync(CHROMIUM) || !NGINX) && !process.env.CI)(
         await page.getByText("Ready", { exact: true }).waitFor({ timeout: 45_000 });
         await page.locator(".badge").getByText("Connected").waitFor({ timeout: 15_000 });
         expect(loads).toBe(1);
-        await page.getByRole("button", { name: "Reveal password" }).click();
-        const password = (await page.locator("[data-credential=password]").textContent())!.trim();
-        const url = (await page.getByRole("link", { name: /^http:/ }).getAttribute("href"))!;
-        const res = await fetch(url, { headers: basicAuth(password) });
-        await res.arrayBuffer();
-        expect(res.status).toBe(200);
+        expect(await instanceStatusFromPage(page)).toBe(200);
       } finally {
         await browser.close();
         await lb.stop();

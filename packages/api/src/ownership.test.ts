@@ -1,20 +1,11 @@
 import { unseal } from "@launcher/crypto-token";
 import { TRPCError } from "@trpc/server";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AuthError } from "./auth-error.ts";
+import { launcher } from "./launcher-per-test.ts";
 import { TicketPayloadSchema } from "./schemas.ts";
-import { createTestLauncher, followToEnd } from "./test-launcher.ts";
+import { followToEnd } from "./test-launcher.ts";
 import { TICKET_PURPOSE } from "./ticket.ts";
-
-const closers: (() => void)[] = [];
-afterEach(() => {
-  for (const close of closers.splice(0)) close();
-});
-async function launcher(options: Parameters<typeof createTestLauncher>[0] = {}) {
-  const made = await createTestLauncher(options);
-  closers.push(made.close);
-  return made;
-}
 
 /** The refusal of a call, or undefined when it went through. */
 const refusal = (promise: Promise<unknown>) =>

@@ -1,18 +1,9 @@
 import { TRPCError } from "@trpc/server";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createFakeDriver } from "./fake-driver.ts";
+import { launcher } from "./launcher-per-test.ts";
 import { QuotaError } from "./quota.ts";
-import { createTestLauncher, followToEnd } from "./test-launcher.ts";
-
-const closers: (() => void)[] = [];
-afterEach(() => {
-  for (const close of closers.splice(0)) close();
-});
-async function launcher(options: Parameters<typeof createTestLauncher>[0] = {}) {
-  const made = await createTestLauncher(options);
-  closers.push(made.close);
-  return made;
-}
+import { followToEnd } from "./test-launcher.ts";
 
 /** The phase of a `tracked()` event as an in-process caller gets it: [id, snapshot, marker]. */
 const phaseOf = (event: unknown) => (event as [string, { phase: string }])[1].phase;

@@ -1,5 +1,6 @@
 import { TokenError } from "./errors.ts";
 import { readTimes, TIMES_BYTES } from "./format.ts";
+import type { Keyring } from "./keyring.ts";
 
 /** Default maximum length of a token, in characters. */
 export const DEFAULT_MAX_LENGTH = 4096;
@@ -183,3 +184,6 @@ function openValue(
     throw new TokenError("invalid", "token value does not match the schema", { cause });
   }
 }
+
+/** The signature of `seal`, shared by both crypto paths. */
+export type Seal = (keyring: Keyring, value: unknown, options: SealOptions) => Promise<string>;

@@ -17,23 +17,14 @@ import {
   HKDF_SALT,
   headerOf,
   IV_BYTES,
-  readEnvelope,
   SUBKEY_BYTES,
   TAG_BYTES,
   TIMES_BYTES,
   writeTimes,
 } from "./format.ts";
-import { assertKeyring, type KeyEntry, type Keyring, keyById, newestKey } from "./keyring.ts";
-import {
-  checkToken,
-  openPlaintext,
-  type Schema,
-  type SealOptions,
-  sealOptions,
-  toJson,
-  type UnsealOptions,
-  unsealOptions,
-} from "./options.ts";
+import { type KeyEntry, newestKey } from "./keyring.ts";
+import { type Seal, sealOptions, toJson } from "./options.ts";
+import { type Unseal, unsealWith } from "./unseal-with.ts";
 
 const subkeys = new WeakMap<KeyEntry, Map<string, KeyObject>>();
 
@@ -53,11 +44,7 @@ function subkey(entry: KeyEntry, purpose: string): KeyObject {
  * const ticket = await seal(keyring, { id, password }, { purpose: "launch", maxAge: 3600 });
  * ```
  */
-export async function seal(
-  keyring: Keyring,
-  value: unknown,
-  options: SealOptions,
-): Promise<string> {
+export const seal: Seal = async (keyring, value, options) => {
   const { purpose, issuedAt, expiresAt, maxLength } = sealOptions(options);
   const entry = newestKey(keyring);
   const json = toJson(value);
@@ -85,7 +72,7 @@ export async function seal(
   tail.copy(bytes, bodyAt + body.length);
   cipher.getAuthTag().copy(bytes, bodyAt + plaintext.length);
   return bytes.toString("base64url");
-}
+};
 
 /**
  * Opens a token made by {@link seal} and returns its value, checked by `schema` when given.
@@ -98,50 +85,22 @@ export async function seal(
  * const ticket = await unseal(keyring, token, { purpose: "launch", schema: TicketSchema });
  * ```
  */
-export async function unseal<T>(
-  keyring: Keyring,
-  token: string | null | undefined,
-  options: UnsealOptions & { schema: Schema<T> },
-): Promise<T>;
-export async function unseal(
-  keyring: Keyring,
-  token: string | null | undefined,
-  options: UnsealOptions,
-): Promise<unknown>;
-export async function unseal(
-  keyring: Keyring,
-  token: string | null | undefined,
-  options: UnsealOptions & { schema?: Schema<unknown> },
-): Promise<unknown> {
-  const valid = unsealOptions(options);
-  assertKeyring(keyring);
-  checkToken(token, valid.maxLength);
-  // Buffer's decoder is lenient (it skips junk, stops at padding, takes "+/" too), so a token
-  // counts only if it re-encodes to itself: faster in Node than checking each character in JS.
-  const bytes = Buffer.from(token, "base64url");
-  if (bytes.toString("base64url") !== token) {
-    throw new TokenError("malformed", "token is not canonical base64url");
-  }
-  const { id, headerBytes } = readEnvelope(bytes);
-  const entry = keyById(keyring, id);
-  if (entry === undefined) throw new TokenError("unknown_key");
+export const unseal: Unseal = unsealWith(decodeCanonical, subkey, (bytes, headerBytes, key) => {
   const bodyAt = headerBytes + IV_BYTES;
   const tagAt = bytes.length - TAG_BYTES;
-  let plaintext: Buffer;
-  try {
-    const decipher = createDecipheriv(
-      "aes-256-gcm",
-      subkey(entry, valid.purpose),
-      bytes.subarray(headerBytes, bodyAt),
-      { authTagLength: TAG_BYTES },
-    );
-    decipher.setAAD(bytes.subarray(0, headerBytes));
-    decipher.setAuthTag(bytes.subarray(tagAt));
-    const body = decipher.update(bytes.subarray(bodyAt, tagAt));
-    const tail = decipher.final();
-    plaintext = tail.length === 0 ? body : Buffer.concat([body, tail]);
-  } catch {
-    throw new TokenError("invalid");
-  }
-  return openPlaintext(plaintext, valid);
+  const decipher = createDecipheriv("aes-256-gcm", key, bytes.subarray(headerBytes, bodyAt), {
+    authTagLength: TAG_BYTES,
+  });
+  decipher.setAAD(bytes.subarray(0, headerBytes));
+  decipher.setAuthTag(bytes.subarray(tagAt));
+  const body = decipher.update(bytes.subarray(bodyAt, tagAt));
+  const tail = decipher.final();
+  return tail.length === 0 ? body : Buffer.concat([body, tail]);
+});
+
+// Buffer's decoder is lenient (it skips junk, stops at padding, takes "+/" too), so a token
+// counts only if it re-encodes to itself: faster in Node than checking each character in JS.
+function decodeCanonical(token: string): Buffer | undefined {
+  const bytes = Buffer.from(token, "base64url");
+  return bytes.toString("base64url") === token ? bytes : undefined;
 }

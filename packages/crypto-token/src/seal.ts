@@ -8,22 +8,13 @@ import {
   HKDF_SALT,
   headerOf,
   IV_BYTES,
-  readEnvelope,
   SUBKEY_BYTES,
   TIMES_BYTES,
   writeTimes,
 } from "./format.ts";
-import { assertKeyring, type KeyEntry, type Keyring, keyById, newestKey } from "./keyring.ts";
-import {
-  checkToken,
-  openPlaintext,
-  type Schema,
-  type SealOptions,
-  sealOptions,
-  toJson,
-  type UnsealOptions,
-  unsealOptions,
-} from "./options.ts";
+import { type KeyEntry, newestKey } from "./keyring.ts";
+import { type Seal, sealOptions, toJson } from "./options.ts";
+import { type Unseal, unsealWith } from "./unseal-with.ts";
 
 const utf8 = new TextEncoder();
 const subkeys = new WeakMap<KeyEntry, Map<string, Promise<CryptoKey>>>();
@@ -56,11 +47,7 @@ async function derive(secret: Uint8Array, purpose: string): Promise<CryptoKey> {
  * const ticket = await seal(keyring, { id, password }, { purpose: "launch", maxAge: 3600 });
  * ```
  */
-export async function seal(
-  keyring: Keyring,
-  value: unknown,
-  options: SealOptions,
-): Promise<string> {
+export const seal: Seal = async (keyring, value, options) => {
   const { purpose, issuedAt, expiresAt, maxLength } = sealOptions(options);
   const entry = newestKey(keyring);
   const json = utf8.encode(toJson(value));
@@ -81,7 +68,7 @@ export async function seal(
   bytes.set(iv, header.length);
   bytes.set(new Uint8Array(sealed), header.length + IV_BYTES);
   return encodeBase64url(bytes);
-}
+};
 
 /**
  * Opens a token made by {@link seal} and returns its value, checked by `schema` when given.
@@ -94,32 +81,10 @@ export async function seal(
  * const ticket = await unseal(keyring, token, { purpose: "launch", schema: TicketSchema });
  * ```
  */
-export async function unseal<T>(
-  keyring: Keyring,
-  token: string | null | undefined,
-  options: UnsealOptions & { schema: Schema<T> },
-): Promise<T>;
-export async function unseal(
-  keyring: Keyring,
-  token: string | null | undefined,
-  options: UnsealOptions,
-): Promise<unknown>;
-export async function unseal(
-  keyring: Keyring,
-  token: string | null | undefined,
-  options: UnsealOptions & { schema?: Schema<unknown> },
-): Promise<unknown> {
-  const valid = unsealOptions(options);
-  assertKeyring(keyring);
-  checkToken(token, valid.maxLength);
-  const bytes = decodeBase64url(token);
-  if (bytes === undefined) throw new TokenError("malformed", "token is not canonical base64url");
-  const { id, headerBytes } = readEnvelope(bytes);
-  const entry = keyById(keyring, id);
-  if (entry === undefined) throw new TokenError("unknown_key");
-  const key = await subkey(entry, valid.purpose);
-  let plaintext: Uint8Array;
-  try {
+export const unseal: Unseal = unsealWith(
+  decodeBase64url,
+  subkey,
+  async (bytes, headerBytes, key) => {
     const opened = await globalThis.crypto.subtle.decrypt(
       {
         name: "AES-GCM",
@@ -129,9 +94,6 @@ export async function unseal(
       key,
       bytes.subarray(headerBytes + IV_BYTES) as Uint8Array<ArrayBuffer>,
     );
-    plaintext = new Uint8Array(opened);
-  } catch {
-    throw new TokenError("invalid");
-  }
-  return openPlaintext(plaintext, valid);
-}
+    return new Uint8Array(opened);
+  },
+);

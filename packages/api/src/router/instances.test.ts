@@ -1,17 +1,13 @@
 import type { TRPCError } from "@trpc/server";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { AuthError } from "../auth-error.ts";
 import { createFakeDriver } from "../fake-driver.ts";
+import { launcher as launcherPerTest } from "../launcher-per-test.ts";
 import { RateLimitError } from "../rate-limit.ts";
-import { createTestLauncher, followToEnd } from "../test-launcher.ts";
+import { followToEnd, type TestLauncherOptions } from "../test-launcher.ts";
 
-const closers: (() => void)[] = [];
-afterEach(() => {
-  for (const close of closers.splice(0)) close();
-});
-async function launcher(options: Parameters<typeof createTestLauncher>[0] = {}) {
-  const made = await createTestLauncher(options);
-  closers.push(made.close);
+async function launcher(options: TestLauncherOptions = {}) {
+  const made = await launcherPerTest(options);
   /** Prepares and follows a launch as `user` to its end; returns its id and ticket. */
   const launchAs = async (user: string, driver?: string) => {
     const prepared = await made.as(user).launch.prepare({ template: "demo", driver });

@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DriverError } from "../driver.ts";
-import { closeFake } from "../driver-fixtures.ts";
+import { newDriverTest } from "../driver-test.ts";
 import { followToEnd } from "../follow-to-end.ts";
 import { TemplateSchema } from "../template.ts";
-import { type FakeFly, startFakeFly } from "./fake-fly.ts";
+import { startFakeFly } from "./fake-fly.ts";
 import { createFlyDriver } from "./fly-driver.ts";
 import {
   driverFor,
@@ -15,12 +15,7 @@ import {
 } from "./fly-fixtures.ts";
 import { tombstoneSecretName } from "./fly-tombstones.ts";
 
-let fake: FakeFly | undefined;
-afterEach(async () => {
-  const closing = fake;
-  fake = undefined;
-  await closeFake(closing); // and fails the test if the driver sent what the real API refuses
-});
+const { startFake } = newDriverTest(startFakeFly);
 
 const follow = followToEnd;
 
@@ -38,7 +33,7 @@ describe("fly driver (contract-tested against a fake Machines API)", () => {
   });
 
   it("launches to ready at https://<app>.fly.dev/ through created, starting and checking, versions only growing", async () => {
-    fake = await startFakeFly({ stepMs: 300, checkMs: 600, waitCapMs: 5 });
+    const fake = await startFake({ stepMs: 300, checkMs: 600, waitCapMs: 5 });
     const driver = driverFor(fake);
     const spec = newSpec();
     // Followed from before the launch, as the server does.
@@ -77,7 +72,7 @@ describe("fly driver (contract-tested against a fake Machines API)", () => {
   });
 
   it("puts secrets only in the app secrets endpoint: never in a URL, the machine config or its env", async () => {
-    fake = await startFakeFly();
+    const fake = await startFake();
     const driver = driverFor(fake);
     const spec = newSpec();
     const env = secretEnv();
@@ -104,7 +99,7 @@ describe("fly driver (contract-tested against a fake Machines API)", () => {
   });
 
   it("refuses clearly on 401 without naming the token", async () => {
-    fake = await startFakeFly();
+    const fake = await startFake();
     const token = "fo1_very-secret-token-value";
     const driver = driverFor(fake, { token });
     const error = await driver
@@ -116,7 +111,7 @@ describe("fly driver (contract-tested against a fake Machines API)", () => {
   });
 
   it("retries 429 no sooner than Retry-After, and rides out a 5xx burst", async () => {
-    fake = await startFakeFly();
+    const fake = await startFake();
     const driver = driverFor(fake);
     fake.fail({
       method: "POST",
@@ -135,7 +130,7 @@ describe("fly driver (contract-tested against a fake Machines API)", () => {
   });
 
   it("honours Retry-After: the retry waits at least as long as asked", async () => {
-    fake = await startFakeFly();
+    const fake = await startFake();
     const driver = driverFor(fake);
     fake.fail({
       method: "GET",
@@ -149,7 +144,7 @@ describe("fly driver (contract-tested against a fake Machines API)", () => {
   });
 
   it("after a launcher restart mid-launch, a new driver finds the app and creates exactly one machine", async () => {
-    fake = await startFakeFly();
+    const fake = await startFake();
     const spec = newSpec();
     const env = secretEnv();
     // The first launcher dies while creating the machine (its retries run out on a 5xx burst).
@@ -172,7 +167,7 @@ describe("fly driver (contract-tested against a fake Machines API)", () => {
   });
 
   it("two launcher processes compute the same version for the same platform state", async () => {
-    fake = await startFakeFly();
+    const fake = await startFake();
     const spec = newSpec();
     await driverFor(fake).ensure(spec, secretEnv(), AbortSignal.timeout(5000));
     const one = (await follow(driverFor(fake), spec.id)).at(-1)!;
@@ -182,7 +177,7 @@ describe("fly driver (contract-tested against a fake Machines API)", () => {
   });
 
   it("destroy force-deletes the machine, deletes the app, leaves a tombstone; follow ends destroyed and ensure never recreates", async () => {
-    fake = await startFakeFly();
+    const fake = await startFake();
     const driver = driverFor(fake);
     const spec = newSpec();
     const env = secretEnv();
@@ -208,7 +203,7 @@ describe("fly driver (contract-tested against a fake Machines API)", () => {
   });
 
   it("destroy before any launch leaves a tombstone, so a late ensure creates nothing", async () => {
-    fake = await startFakeFly();
+    const fake = await startFake();
     const driver = driverFor(fake);
     const spec = newSpec();
     await driver.destroy(spec.id);
@@ -218,7 +213,7 @@ describe("fly driver (contract-tested against a fake Machines API)", () => {
   });
 
   it("destroying a merely prepared ticket creates no Fly app for it: many such tombstones share one app", async () => {
-    fake = await startFakeFly();
+    const fake = await startFake();
     const driver = driverFor(fake);
     const ids = [newSpec().id, newSpec().id, newSpec().id];
     for (const id of ids) await driver.destroy(id);
@@ -229,7 +224,7 @@ describe("fly driver (contract-tested against a fake Machines API)", () => {
   });
 
   it("fails a launch whose health check never passes within the template timeout", async () => {
-    fake = await startFakeFly({ checkMs: Number.POSITIVE_INFINITY });
+    const fake = await startFake({ checkMs: Number.POSITIVE_INFINITY });
     const driver = driverFor(fake);
     const slow = TemplateSchema.parse({
       ...template,

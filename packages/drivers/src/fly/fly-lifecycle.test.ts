@@ -1,7 +1,6 @@
-import { waitFor } from "@launcher/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Observation } from "../driver.ts";
-import { closeFake } from "../driver-fixtures.ts";
+import { newDriverTest, until } from "../driver-test.ts";
 import { firstObservation, followToEnd } from "../follow-to-end.ts";
 import { TemplateSchema } from "../template.ts";
 import { type FakeFly, startFakeFly } from "./fake-fly.ts";
@@ -16,23 +15,14 @@ import {
 } from "./fly-fixtures.ts";
 import { tombstoneSecretName } from "./fly-tombstones.ts";
 
-let fake: FakeFly | undefined;
-afterEach(async () => {
-  const closing = fake;
-  fake = undefined;
-  await closeFake(closing); // and fails the test if the driver sent what the real API refuses
-});
-
-/** Waits for a condition on the fake, never for a fixed time. */
-const until = (condition: () => boolean) =>
-  waitFor(condition, "a condition on the fake", { timeoutMs: 5000, everyMs: 5 });
+const { startFake, stopFake } = newDriverTest(startFakeFly);
 
 const machineOf = (f: FakeFly, id: string) =>
   [...f.apps.get(`launcher-${id}`)!.machines.values()][0]!;
 
 describe("fly driver: owners, lists, lifetimes and tombstones", () => {
   it("lists instances from machine metadata: two owners, a failed one included, a destroyed one left out", async () => {
-    fake = await startFakeFly({ checkMs: Number.POSITIVE_INFINITY });
+    const fake = await startFake({ checkMs: Number.POSITIVE_INFINITY });
     const driver = driverFor(fake);
     const [alice1, alice2, bob1] = [
       newSpec(template, "alice"),
@@ -77,7 +67,7 @@ describe("fly driver: owners, lists, lifetimes and tombstones", () => {
   });
 
   it("observers see destroying until the machine is gone, and destroyed only after", async () => {
-    fake = await startFakeFly({ destroyMs: 1000 });
+    const fake = await startFake({ destroyMs: 1000 });
     const driver = driverFor(fake);
     const spec = newSpec();
     await driver.ensure(spec, secretEnv(), AbortSignal.timeout(5000));
@@ -100,7 +90,7 @@ describe("fly driver: owners, lists, lifetimes and tombstones", () => {
   });
 
   it("an expired instance ends destroyed with a message that says it expired", async () => {
-    fake = await startFakeFly();
+    const fake = await startFake();
     const driver = driverFor(fake);
     const spec = newSpec();
     await driver.ensure(spec, secretEnv(), AbortSignal.timeout(5000));
@@ -115,7 +105,7 @@ describe("fly driver: owners, lists, lifetimes and tombstones", () => {
   });
 
   it("sweep finishes a destroy cut short under its tombstone, and removes tombstones past their lifetime", async () => {
-    fake = await startFakeFly();
+    const fake = await startFake();
     const spec = newSpec();
     await driverFor(fake).ensure(spec, secretEnv(), AbortSignal.timeout(5000));
     // The destroying launcher dies after its tombstone: every machine delete fails.
@@ -140,7 +130,7 @@ describe("fly driver: owners, lists, lifetimes and tombstones", () => {
   });
 
   it("a launch that died before its machine is recorded failed on its app, and swept once past the grace", async () => {
-    fake = await startFakeFly();
+    const fake = await startFake();
     const spec = newSpec();
     fake.fail({ method: "POST", path: /\/machines$/, status: 502, times: 10 });
     const dying = driverFor(fake, { retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 1 } });
@@ -168,7 +158,7 @@ describe("fly driver: owners, lists, lifetimes and tombstones", () => {
   });
 
   it("ensure records readiness on the machine, so a ready instance is not timed out later; observe writes nothing", async () => {
-    fake = await startFakeFly();
+    const fake = await startFake();
     const quick = TemplateSchema.parse({
       ...template,
       drivers: { fly: { ...template.drivers.fly, timeout: 1 } },
@@ -187,7 +177,7 @@ describe("fly driver: owners, lists, lifetimes and tombstones", () => {
   });
 
   it("recordFailure marks the machine once, and never an instance at its end", async () => {
-    fake = await startFakeFly({ checkMs: Number.POSITIVE_INFINITY });
+    const fake = await startFake({ checkMs: Number.POSITIVE_INFINITY });
     const driver = driverFor(fake);
     const spec = newSpec();
     const stopped = new AbortController();
@@ -207,7 +197,7 @@ describe("fly driver: owners, lists, lifetimes and tombstones", () => {
   });
 
   it("sizes the machine from the template's resources: CPUs up to a size Fly offers, memory to 256 MB steps", async () => {
-    fake = await startFakeFly();
+    const fake = await startFake();
     const sized = TemplateSchema.parse({
       ...template,
       resources: { cpus: 1.5, memoryMiB: 300, pids: 256 },
@@ -223,7 +213,7 @@ describe("fly driver: owners, lists, lifetimes and tombstones", () => {
   });
 
   it("is available when the Machines API answers for the org, and says why not otherwise", async () => {
-    fake = await startFakeFly();
+    const fake = await startFake();
     expect(await driverFor(fake).available()).toEqual({
       available: true,
       detail: "Fly.io org personal, region fra",
@@ -233,8 +223,7 @@ describe("fly driver: owners, lists, lifetimes and tombstones", () => {
       reason: "Fly.io refused the API token",
     });
     const url = fake.url;
-    await fake.close();
-    fake = undefined;
+    await stopFake();
     expect(await driverFor({ url, token: "t" } as FakeFly).available()).toEqual({
       available: false,
       reason: `Fly.io did not answer at ${url}`,

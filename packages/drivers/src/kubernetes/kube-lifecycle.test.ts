@@ -1,24 +1,14 @@
 import { AppsV1Api } from "@kubernetes/client-node";
-import { waitFor } from "@launcher/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Observation } from "../driver.ts";
-import { closeFake } from "../driver-fixtures.ts";
+import { newDriverTest, until } from "../driver-test.ts";
 import { firstObservation, followToEnd } from "../follow-to-end.ts";
 import { TemplateSchema } from "../template.ts";
 import { type FakeKube, startFakeKube } from "./fake-kube.ts";
 import { driverFor, NS, newSpec, secretEnv, template } from "./kube-fixtures.ts";
 import { ownerHash } from "./kube-manifests.ts";
 
-let fake: FakeKube | undefined;
-afterEach(async () => {
-  const closing = fake;
-  fake = undefined;
-  await closeFake(closing); // and fails the test if the driver sent what the real API refuses
-});
-
-/** Waits for a condition on the fake, never for a fixed time. */
-const until = (condition: () => boolean) =>
-  waitFor(condition, "a condition on the fake", { timeoutMs: 5000, everyMs: 5 });
+const { startFake } = newDriverTest(startFakeKube);
 
 const podsOf = (f: FakeKube, id: string) =>
   [...f.objects].filter(
@@ -38,7 +28,7 @@ async function startedOnly(f: FakeKube, driver: ReturnType<typeof driverFor>, ow
 
 describe("kubernetes driver: owners, lists, lifetimes and tombstones", () => {
   it("lists instances by label selector: two owners, a failed one included, a destroyed one left out", async () => {
-    fake = await startFakeKube({ neverReady: true });
+    const fake = await startFake({ neverReady: true });
     const driver = driverFor(fake);
     const bob1 = await startedOnly(fake, driver, "bob");
     await driver.recordFailure(bob1.id, "The image would not start");
@@ -75,7 +65,7 @@ describe("kubernetes driver: owners, lists, lifetimes and tombstones", () => {
   });
 
   it("observers see destroying until the pods are gone, and destroyed only after", async () => {
-    fake = await startFakeKube({ terminationMs: 1000 });
+    const fake = await startFake({ terminationMs: 1000 });
     const driver = driverFor(fake);
     const spec = newSpec();
     await driver.ensure(spec, secretEnv(), AbortSignal.timeout(5000));
@@ -97,7 +87,7 @@ describe("kubernetes driver: owners, lists, lifetimes and tombstones", () => {
   });
 
   it("an expired instance ends destroyed with a message that says it expired", async () => {
-    fake = await startFakeKube();
+    const fake = await startFake();
     const driver = driverFor(fake);
     const spec = newSpec();
     await driver.ensure(spec, secretEnv(), AbortSignal.timeout(5000));
@@ -108,7 +98,7 @@ describe("kubernetes driver: owners, lists, lifetimes and tombstones", () => {
   });
 
   it("sweep finishes a destroy cut short under its tombstone, and removes tombstones past their lifetime", async () => {
-    fake = await startFakeKube();
+    const fake = await startFake();
     const spec = newSpec();
     await driverFor(fake).ensure(spec, secretEnv(), AbortSignal.timeout(5000));
     // The destroying launcher dies after its tombstone: deleting the Deployment fails.
@@ -133,7 +123,7 @@ describe("kubernetes driver: owners, lists, lifetimes and tombstones", () => {
   });
 
   it("sweep keeps a tombstone past its lifetime while its instance is still being torn down", async () => {
-    fake = await startFakeKube({ terminationMs: 400 });
+    const fake = await startFake({ terminationMs: 400 });
     const driver = driverFor(fake);
     const spec = await startedOnly(fake, driver);
     const destroying = driver.destroy(spec.id).catch(() => {});
@@ -144,7 +134,7 @@ describe("kubernetes driver: owners, lists, lifetimes and tombstones", () => {
   });
 
   it("runs the container as non-root, without privilege escalation or capabilities, within the template's resources", async () => {
-    fake = await startFakeKube({ rootImages: ["docker.io/library/root-app:1"] });
+    const fake = await startFake({ rootImages: ["docker.io/library/root-app:1"] });
     const sized = TemplateSchema.parse({
       ...template,
       resources: { cpus: 0.5, memoryMiB: 512, pids: 256 },
@@ -186,7 +176,7 @@ describe("kubernetes driver: owners, lists, lifetimes and tombstones", () => {
   });
 
   it("ensure records readiness on the Deployment; observe writes nothing", async () => {
-    fake = await startFakeKube();
+    const fake = await startFake();
     const spec = newSpec();
     await driverFor(fake).ensure(spec, secretEnv(), AbortSignal.timeout(5000));
     const deployment = fake.objects.get(`deployments/launcher-${spec.id}`)!;
@@ -197,7 +187,7 @@ describe("kubernetes driver: owners, lists, lifetimes and tombstones", () => {
   });
 
   it("recordFailure marks the Deployment once, and never an instance at its end", async () => {
-    fake = await startFakeKube({ neverReady: true });
+    const fake = await startFake({ neverReady: true });
     const driver = driverFor(fake);
     const spec = await startedOnly(fake, driver);
     await driver.recordFailure(spec.id, "first reason");

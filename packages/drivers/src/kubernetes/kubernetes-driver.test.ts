@@ -3,27 +3,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DriverError, isTerminal, type Observation } from "../driver.ts";
-import { closeFake } from "../driver-fixtures.ts";
+import { newDriverTest } from "../driver-test.ts";
 import { followToEnd } from "../follow-to-end.ts";
 import { TemplateSchema } from "../template.ts";
-import { type FakeKube, startFakeKube } from "./fake-kube.ts";
+import { startFakeKube } from "./fake-kube.ts";
 import { hasKubeConfig, SERVICE_ACCOUNT_TOKEN } from "./kube-config.ts";
 import { creates, driverFor, NS, newSpec, secretEnv, template } from "./kube-fixtures.ts";
 import { ownerHash } from "./kube-manifests.ts";
 import { createKubernetesDriver } from "./kubernetes-driver.ts";
 
-let fake: FakeKube | undefined;
-afterEach(async () => {
-  const closing = fake;
-  fake = undefined;
-  await closeFake(closing); // and fails the test if the driver sent what the real API refuses
-});
+const { startFake, stopFake } = newDriverTest(startFakeKube);
 
 const follow = followToEnd;
 
 describe("kubernetes driver (contract-tested against a fake API server)", () => {
   it("launches to ready: Deployment, Secret, Service and Ingress named after the id, labelled, owned by the Deployment", async () => {
-    fake = await startFakeKube({ stepMs: 300 });
+    const fake = await startFake({ stepMs: 300 });
     const driver = driverFor(fake, { ingressHost: "{id}.apps.example.com" });
     const spec = newSpec();
     // Followed from before the launch, as the server does: every pod state is seen.
@@ -68,7 +63,7 @@ describe("kubernetes driver (contract-tested against a fake API server)", () => 
   });
 
   it("puts secrets only in the Secret: never in a URL, label, annotation or plain env", async () => {
-    fake = await startFakeKube();
+    const fake = await startFake();
     const driver = driverFor(fake);
     const spec = newSpec();
     const env = secretEnv();
@@ -89,7 +84,7 @@ describe("kubernetes driver (contract-tested against a fake API server)", () => 
   });
 
   it("a restarted launcher finds the existing objects (409 → read) and creates no second pod", async () => {
-    fake = await startFakeKube();
+    const fake = await startFake();
     const spec = newSpec();
     const env = secretEnv();
     // The first launcher dies after creating the parent and the Secret (its retries run out).
@@ -119,7 +114,7 @@ describe("kubernetes driver (contract-tested against a fake API server)", () => 
   });
 
   it("resumes its watch from the last resourceVersion and relists after 410 Gone", async () => {
-    fake = await startFakeKube({ stepMs: 300 });
+    const fake = await startFake({ stepMs: 300 });
     const driver = driverFor(fake);
     const spec = newSpec();
     // Followed from before the launch, as the server does: the watch runs while pods change.
@@ -151,7 +146,7 @@ describe("kubernetes driver (contract-tested against a fake API server)", () => 
   });
 
   it("rides out 429 with Retry-After and 5xx bursts; 401 is refused clearly", async () => {
-    fake = await startFakeKube();
+    const fake = await startFake();
     const spec = newSpec();
     fake.fail({
       method: "POST",
@@ -179,7 +174,7 @@ describe("kubernetes driver (contract-tested against a fake API server)", () => 
   });
 
   it("destroy leaves a tombstone ConfigMap without secrets, deletes everything through the parent; follow ends destroyed; ensure never recreates", async () => {
-    fake = await startFakeKube();
+    const fake = await startFake();
     const driver = driverFor(fake, { ingressHost: "{id}.apps.example.com" });
     const spec = newSpec();
     const env = secretEnv();
@@ -214,7 +209,7 @@ describe("kubernetes driver (contract-tested against a fake API server)", () => 
   });
 
   it("destroy before any launch leaves a tombstone, so a late ensure creates nothing", async () => {
-    fake = await startFakeKube();
+    const fake = await startFake();
     const driver = driverFor(fake);
     const spec = newSpec();
     await driver.destroy(spec.id);
@@ -224,7 +219,7 @@ describe("kubernetes driver (contract-tested against a fake API server)", () => 
   });
 
   it("keeps a launch that was ready from failing when its probe fails after the timeout", async () => {
-    fake = await startFakeKube({});
+    const fake = await startFake({});
     const driver = driverFor(fake, { watchSeconds: 1 });
     const quick = TemplateSchema.parse({
       ...template,
@@ -247,7 +242,7 @@ describe("kubernetes driver (contract-tested against a fake API server)", () => 
   });
 
   it("fails a launch whose readiness probe never passes within the template timeout, recorded on the platform", async () => {
-    fake = await startFakeKube({ neverReady: true });
+    const fake = await startFake({ neverReady: true });
     const driver = driverFor(fake, { watchSeconds: 1 });
     const slow = TemplateSchema.parse({
       ...template,
@@ -275,7 +270,7 @@ describe("kubernetes driver (contract-tested against a fake API server)", () => 
 
 describe("kubernetes availability", () => {
   it("is available when the API server answers, and says which", async () => {
-    fake = await startFakeKube({ stepMs: 50 });
+    const fake = await startFake({ stepMs: 50 });
     const driver = driverFor(fake);
     expect(await driver.available()).toEqual({
       available: true,
@@ -285,11 +280,10 @@ describe("kubernetes availability", () => {
   });
 
   it("is unavailable, with the reason, when no API server answers", async () => {
-    fake = await startFakeKube({ stepMs: 50 });
+    const fake = await startFake({ stepMs: 50 });
     const kubeConfig = fake.kubeConfig(NS);
     const server = kubeConfig.getCurrentCluster()!.server;
-    await fake.close();
-    fake = undefined;
+    await stopFake();
     const driver = createKubernetesDriver({ namespace: NS, kubeConfig });
     expect(await driver.available()).toEqual({
       available: false,
