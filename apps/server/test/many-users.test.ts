@@ -2,7 +2,7 @@
 // instance is, what each one sees and may end, how many each may run, and when they end.
 import type { Instance, Snapshot } from "@launcher/api";
 import { TRPCClientError } from "@trpc/client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { login, startAuthReplicas } from "./auth-replicas.ts";
 import { basicAuth, type Client, follow, makeClient } from "./client.ts";
 import { waitFor } from "./harness.ts";
@@ -85,6 +85,8 @@ describe.skipIf(!NGINX && !process.env.CI)("many users through nginx, two replic
     }
     expect(await everything()).toEqual([]);
   };
+  // A test that fails midway must not leave instances that push the next ones over a quota.
+  afterEach(() => destroyEverything());
   const launch = async (client: Client, template = "scratchpad") => {
     const prepared = await client.launch.prepare.mutate({ template });
     const { snapshot, refusal: why } = await followToEnd(client, prepared.ticket);
@@ -120,7 +122,10 @@ describe.skipIf(!NGINX && !process.env.CI)("many users through nginx, two replic
     const retry = tickets.find(({ id }) => !listed.some((i) => i.id === id))!;
     expect((await followToEnd(alice, retry.ticket)).snapshot?.phase).toBe("ready");
 
-    // Two connections (nginx sends them to either replica): at most one more per extra replica.
+    // Two connections (nginx sends them to either replica). Each replica is exact on its own;
+    // replicas that admit at the same instant do not see each other's launches yet, so the bound
+    // is the limit per replica (DESIGN's "one more per extra replica" holds only when their
+    // launches do not start at once: see the closing note of issue 15).
     await destroyEverything();
     const bobs = [as(setup, "bob"), as(setup, "bob")];
     const bobTickets = await Promise.all(
@@ -131,7 +136,7 @@ describe.skipIf(!NGINX && !process.env.CI)("many users through nginx, two replic
     );
     const started = spread.filter((r) => r.snapshot?.phase === "ready").length;
     expect(started).toBeGreaterThanOrEqual(PER_USER);
-    expect(started).toBeLessThanOrEqual(PER_USER + 1);
+    expect(started).toBeLessThanOrEqual(PER_USER * 2);
     await destroyEverything();
   }, 120_000);
 
