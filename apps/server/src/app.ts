@@ -24,7 +24,7 @@ import type { Logger } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
 import { openApiJson } from "./openapi.ts";
 import { createStaticHandler, SECURITY_HEADERS } from "./static-files.ts";
-import { startSweeps } from "./sweeps.ts";
+import { sweepAfterStart } from "./sweeps.ts";
 import { loadTemplates } from "./templates.ts";
 
 export const VERSION = "0.1.0";
@@ -72,13 +72,13 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
     );
   const visible = await loadTemplates(env);
   const metrics = createMetrics({
-    drivers: () => drivers,
+    instances: () => instances,
     token: env.LAUNCHER_METRICS_TOKEN,
     isTrustedProxy: (address) => auth.trusted.has(address),
   });
   const lazyDrivers = createDrivers(env, logger);
   const drivers = metrics.instrumentDrivers(lazyDrivers);
-  const stopSweeps = startSweeps(lazyDrivers, logger);
+  const stopSweeps = sweepAfterStart(lazyDrivers, logger);
 
   const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
   const launches = createLaunchSessions({

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ObservationHub } from "@launcher/api";
+import type { InstanceLister, ObservationHub } from "@launcher/api";
 import { cacheFor, type Driver, type InstanceSpec } from "@launcher/drivers";
 import type { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { type MetricsAccess, mayReadMetrics } from "./metrics-access.ts";
@@ -26,11 +26,9 @@ export interface LauncherMetrics {
 }
 
 export interface MetricsOptions extends MetricsAccess {
-  /** The platforms to count instances on (`Driver.list()`), read at most every `listCacheMs`. */
-  drivers: () => ReadonlyMap<string, Driver>;
+  /** The server's reading of the platforms (`deps.instances`), read at most every `listCacheMs`. */
+  instances: () => InstanceLister;
   listCacheMs?: number;
-  /** How long one driver's `list()` may take before a scrape leaves it out. */
-  listTimeoutMs?: number;
 }
 
 interface Instruments {
@@ -46,7 +44,7 @@ const READY_BUCKETS = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600];
 
 export function createMetrics(options: MetricsOptions): LauncherMetrics {
   const countInstances = cacheFor(options.listCacheMs ?? 5_000, () =>
-    instancesPerDriver(options.drivers(), options.listTimeoutMs ?? 5_000),
+    instancesPerDriver(options.instances()),
   );
 
   let loaded: Promise<Instruments> | undefined;
@@ -229,28 +227,10 @@ function trackLaunches(onEnd: (launch: Launch, outcome: "ready" | "failed") => v
   };
 }
 
-/** Instances per available driver; a driver that is down or too slow is left out. */
-async function instancesPerDriver(
-  drivers: ReadonlyMap<string, Driver>,
-  timeoutMs: number,
-): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  await Promise.all(
-    [...drivers].map(async ([name, driver]) => {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error("timeout")), timeoutMs);
-      });
-      try {
-        const availability = await Promise.race([driver.available(), timeout]);
-        if (!availability.available) return;
-        counts.set(name, (await Promise.race([driver.list(), timeout])).length);
-      } catch {
-        // Unknown is not zero: the series is absent for this scrape.
-      } finally {
-        clearTimeout(timer);
-      }
-    }),
-  );
+/** Instances per driver whose platform answered; a driver that is down is left out. */
+async function instancesPerDriver(lister: InstanceLister): Promise<Map<string, number>> {
+  const { instances, reached } = await lister.list();
+  const counts = new Map(reached.map((driver) => [driver.name, 0]));
+  for (const { driver } of instances) counts.set(driver, (counts.get(driver) ?? 0) + 1);
   return counts;
 }

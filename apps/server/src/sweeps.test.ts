@@ -2,7 +2,7 @@ import { waitFor } from "@launcher/testing";
 import { describe, expect, it } from "vitest";
 import type { LazyDriver } from "./lazy-driver.ts";
 import type { Logger } from "./logger.ts";
-import { startSweeps } from "./sweeps.ts";
+import { sweepAfterStart } from "./sweeps.ts";
 
 function driver(name: string, loaded: boolean, fail = false) {
   const sweeps: number[] = [];
@@ -17,25 +17,28 @@ function driver(name: string, loaded: boolean, fail = false) {
   return { driver: d, sweeps };
 }
 
-describe("sweeps", () => {
-  it("sweep local and every loaded driver at start and again later, and leave unloaded ones be", async () => {
+describe("the sweep after start", () => {
+  it("sweeps local and every loaded driver once, logs a failure, and leaves unloaded ones be", async () => {
     const local = driver("local", false);
     const docker = driver("docker", true, true);
     const fly = driver("fly", false);
     const warnings: unknown[] = [];
     const logger = { warn: (fields: unknown) => warnings.push(fields) } as unknown as Logger;
     const drivers = new Map([local, docker, fly].map((d) => [d.driver.name, d.driver]));
-    const stop = startSweeps(drivers, logger, { intervalMs: 5, firstDelayMs: 0 });
-    try {
-      await waitFor(() => local.sweeps.length >= 3 && docker.sweeps.length >= 3, "three sweeps");
-      expect(fly.sweeps).toEqual([]);
-      // A failing sweep is logged and does not stop the next ones.
-      expect(warnings[0]).toMatchObject({ driver: "docker", err: "the engine does not answer" });
-    } finally {
-      stop();
-    }
-    const count = local.sweeps.length;
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(local.sweeps.length).toBeLessThanOrEqual(count + 1);
+    sweepAfterStart(drivers, logger, 0);
+    await waitFor(() => warnings.length === 1, "the failed sweep logged");
+    expect(warnings[0]).toMatchObject({ driver: "docker", err: "the engine does not answer" });
+    expect(local.sweeps).toHaveLength(1);
+    expect(docker.sweeps).toHaveLength(1);
+    expect(fly.sweeps).toEqual([]);
+  });
+
+  it("does nothing once cancelled", async () => {
+    const local = driver("local", false);
+    const cancel = sweepAfterStart(new Map([["local", local.driver]]), {} as Logger, 0);
+    cancel();
+    // Timers of one delay fire in the order they were set: once this one has, the other would have.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(local.sweeps).toEqual([]);
   });
 });
