@@ -190,27 +190,36 @@ function describeContainer(
   const healthPath = labels[LABELS.healthPath] ?? "/";
   const logTail = logTailOf(facts.logLines);
   const marks = stepMarks(times);
-  const failed = (at: number, failedStep: StepKey, error: string): Observation => ({
-    version: VERSION.at(at, RANK.failed),
-    phase: "failed",
-    steps: makeSteps({ keys: STEP_KEYS, phase: "failed", failedStep, marks }),
-    logTail,
-    message: "The launch failed",
-    error,
-  });
+  // Every state of a live container: its phase at a rank of an engine time, with the marks.
+  const at = (
+    phase: "starting" | "checking" | "ready" | "failed",
+    version: number,
+    more: Pick<Observation, "message" | "url" | "error"> & { failedStep?: StepKey },
+  ): Observation => {
+    const { failedStep, ...said } = more;
+    return {
+      version,
+      phase,
+      steps: makeSteps({ keys: STEP_KEYS, phase, failedStep, marks }),
+      logTail,
+      ...said,
+    };
+  };
+  const failed = (time: number, failedStep: StepKey, error: string): Observation =>
+    at("failed", VERSION.at(time, RANK.failed), {
+      message: "The launch failed",
+      error,
+      failedStep,
+    });
 
   switch (state.Status) {
     case "created":
       if (state.Error) {
         return failed(created, "start", `The container did not start: ${state.Error}`);
       }
-      return {
-        version: VERSION.at(created, RANK.starting),
-        phase: "starting",
-        steps: makeSteps({ keys: STEP_KEYS, phase: "starting", marks }),
-        logTail,
+      return at("starting", VERSION.at(created, RANK.starting), {
         message: "Starting the container",
-      };
+      });
     case "running":
     case "paused":
     case "restarting": {
@@ -218,27 +227,20 @@ function describeContainer(
       const published = publishedPort(info);
       if (ready && published) {
         const urlPath = labels[LABELS.urlPath] ?? "/";
-        return {
-          version: VERSION.at(since, RANK.ready),
-          phase: "ready",
-          steps: makeSteps({ keys: STEP_KEYS, phase: "ready", marks }),
-          logTail,
+        return at("ready", VERSION.at(since, RANK.ready), {
           message: "Ready",
           url: `http://${facts.publicHost}:${published.port}${urlPath}`,
-        };
+        });
       }
-      return {
-        version: VERSION.at(since, RANK.checking + Math.min(facts.logLines.length, LOG_COUNT_CAP)),
-        phase: "checking",
-        steps: makeSteps({ keys: STEP_KEYS, phase: "checking", marks }),
-        logTail,
+      const logCount = Math.min(facts.logLines.length, LOG_COUNT_CAP);
+      return at("checking", VERSION.at(since, RANK.checking + logCount), {
         message: `Waiting for ${healthPath} to answer`,
-      };
+      });
     }
     default: {
       // exited, dead, removing: the instance is gone (it never stays up on its own accord).
-      const at = finishedAt ?? startedAt ?? created;
-      return failed(at, startedAt ? "check" : "start", `The container ${exitOf(info)}`);
+      const end = finishedAt ?? startedAt ?? created;
+      return failed(end, startedAt ? "check" : "start", `The container ${exitOf(info)}`);
     }
   }
 }
