@@ -11,19 +11,10 @@ import {
   randomFillSync,
 } from "node:crypto";
 import { TokenError } from "./errors.ts";
-import {
-  assertFits,
-  cachedSubkey,
-  HKDF_SALT,
-  headerOf,
-  IV_BYTES,
-  SUBKEY_BYTES,
-  TAG_BYTES,
-  TIMES_BYTES,
-  writeTimes,
-} from "./format.ts";
-import { type KeyEntry, newestKey } from "./keyring.ts";
-import { type Seal, sealOptions, toJson } from "./options.ts";
+import { cachedSubkey, HKDF_SALT, IV_BYTES, SUBKEY_BYTES, TAG_BYTES } from "./format.ts";
+import type { KeyEntry } from "./keyring.ts";
+import type { Seal } from "./options.ts";
+import { sealWith } from "./seal-with.ts";
 import { type Unseal, unsealWith } from "./unseal-with.ts";
 
 const subkeys = new WeakMap<KeyEntry, Map<string, KeyObject>>();
@@ -44,27 +35,13 @@ function subkey(entry: KeyEntry, purpose: string): KeyObject {
  * const ticket = await seal(keyring, { id, password }, { purpose: "launch", maxAge: 3600 });
  * ```
  */
-export const seal: Seal = async (keyring, value, options) => {
-  const { purpose, issuedAt, expiresAt, maxLength } = sealOptions(options);
-  const entry = newestKey(keyring);
-  const json = toJson(value);
-  const jsonBytes = Buffer.byteLength(json);
-  const header = headerOf(entry);
-  assertFits(header.length, jsonBytes, maxLength);
-  const plaintext = Buffer.allocUnsafe(TIMES_BYTES + jsonBytes);
-  writeTimes(plaintext, issuedAt, expiresAt);
-  plaintext.write(json, TIMES_BYTES, "utf8");
-
+export const seal: Seal = sealWith(subkey, (key, header, plaintext) => {
   const ivAt = header.length;
   const bodyAt = ivAt + IV_BYTES;
   const bytes = Buffer.allocUnsafe(bodyAt + plaintext.length + TAG_BYTES);
   bytes.set(header);
   randomFillSync(bytes, ivAt, IV_BYTES);
-  const cipher = createCipheriv(
-    "aes-256-gcm",
-    subkey(entry, purpose),
-    bytes.subarray(ivAt, bodyAt),
-  );
+  const cipher = createCipheriv("aes-256-gcm", key, bytes.subarray(ivAt, bodyAt));
   cipher.setAAD(header);
   const body = cipher.update(plaintext);
   const tail = cipher.final();
@@ -72,7 +49,7 @@ export const seal: Seal = async (keyring, value, options) => {
   tail.copy(bytes, bodyAt + body.length);
   cipher.getAuthTag().copy(bytes, bodyAt + plaintext.length);
   return bytes.toString("base64url");
-};
+});
 
 /**
  * Opens a token made by {@link seal} and returns its value, checked by `schema` when given.

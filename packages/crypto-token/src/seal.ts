@@ -2,18 +2,10 @@
 
 import { decodeBase64url, encodeBase64url } from "./base64url.ts";
 import { TokenError } from "./errors.ts";
-import {
-  assertFits,
-  cachedSubkey,
-  HKDF_SALT,
-  headerOf,
-  IV_BYTES,
-  SUBKEY_BYTES,
-  TIMES_BYTES,
-  writeTimes,
-} from "./format.ts";
-import { type KeyEntry, newestKey } from "./keyring.ts";
-import { type Seal, sealOptions, toJson } from "./options.ts";
+import { cachedSubkey, HKDF_SALT, IV_BYTES, SUBKEY_BYTES } from "./format.ts";
+import type { KeyEntry } from "./keyring.ts";
+import type { Seal } from "./options.ts";
+import { sealWith } from "./seal-with.ts";
 import { type Unseal, unsealWith } from "./unseal-with.ts";
 
 const utf8 = new TextEncoder();
@@ -47,16 +39,7 @@ async function derive(secret: Uint8Array, purpose: string): Promise<CryptoKey> {
  * const ticket = await seal(keyring, { id, password }, { purpose: "launch", maxAge: 3600 });
  * ```
  */
-export const seal: Seal = async (keyring, value, options) => {
-  const { purpose, issuedAt, expiresAt, maxLength } = sealOptions(options);
-  const entry = newestKey(keyring);
-  const json = utf8.encode(toJson(value));
-  const header = headerOf(entry);
-  assertFits(header.length, json.length, maxLength);
-  const plaintext = new Uint8Array(TIMES_BYTES + json.length);
-  writeTimes(plaintext, issuedAt, expiresAt);
-  plaintext.set(json, TIMES_BYTES);
-  const key = await subkey(entry, purpose);
+export const seal: Seal = sealWith(subkey, async (key, header, plaintext) => {
   const iv = globalThis.crypto.getRandomValues(new Uint8Array(IV_BYTES));
   const sealed = await globalThis.crypto.subtle.encrypt(
     { name: "AES-GCM", iv, additionalData: header },
@@ -68,7 +51,7 @@ export const seal: Seal = async (keyring, value, options) => {
   bytes.set(iv, header.length);
   bytes.set(new Uint8Array(sealed), header.length + IV_BYTES);
   return encodeBase64url(bytes);
-};
+});
 
 /**
  * Opens a token made by {@link seal} and returns its value, checked by `schema` when given.
