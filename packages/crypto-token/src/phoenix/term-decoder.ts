@@ -23,9 +23,16 @@ export class TermReader {
     if (n > this.remaining) throw invalid("term truncated");
   }
 
+  /** Checks that `n` bytes are left, moves past them and returns where they start. */
+  #advance(n: number): number {
+    this.need(n);
+    const at = this.#pos;
+    this.#pos += n;
+    return at;
+  }
+
   u8(): number {
-    this.need(1);
-    return this.#bytes[this.#pos++] as number;
+    return this.#bytes[this.#advance(1)] as number;
   }
 
   peek(): number {
@@ -34,38 +41,24 @@ export class TermReader {
   }
 
   u16(): number {
-    this.need(2);
-    const v = this.#view.getUint16(this.#pos);
-    this.#pos += 2;
-    return v;
+    return this.#view.getUint16(this.#advance(2));
   }
 
   u32(): number {
-    this.need(4);
-    const v = this.#view.getUint32(this.#pos);
-    this.#pos += 4;
-    return v;
+    return this.#view.getUint32(this.#advance(4));
   }
 
   i32(): number {
-    this.need(4);
-    const v = this.#view.getInt32(this.#pos);
-    this.#pos += 4;
-    return v;
+    return this.#view.getInt32(this.#advance(4));
   }
 
   f64(): number {
-    this.need(8);
-    const v = this.#view.getFloat64(this.#pos);
-    this.#pos += 8;
-    return v;
+    return this.#view.getFloat64(this.#advance(8));
   }
 
   take(n: number): Uint8Array {
-    this.need(n);
-    const out = this.#bytes.subarray(this.#pos, this.#pos + n);
-    this.#pos += n;
-    return out;
+    const at = this.#advance(n);
+    return this.#bytes.subarray(at, at + n);
   }
 
   end(): void {
@@ -73,35 +66,21 @@ export class TermReader {
   }
 }
 
+/** The four atom tags: how many bytes give the name's length, and whether the name is UTF-8. */
+const ATOM_FORMS = new Map<number, { lengthBytes: 1 | 2; isUtf8: boolean }>([
+  [T.ATOM_EXT, { lengthBytes: 2, isUtf8: false }],
+  [T.SMALL_ATOM_EXT, { lengthBytes: 1, isUtf8: false }],
+  [T.ATOM_UTF8_EXT, { lengthBytes: 2, isUtf8: true }],
+  [T.SMALL_ATOM_UTF8_EXT, { lengthBytes: 1, isUtf8: true }],
+]);
+
 /** Reads the atom at the cursor and returns its name, or `undefined` (cursor unmoved) if none. */
 export function readAtom(r: TermReader): string | undefined {
-  const tag = r.peek();
-  let bytes: Uint8Array;
-  let isUtf8: boolean;
-  switch (tag) {
-    case T.ATOM_EXT:
-      r.u8();
-      bytes = r.take(r.u16());
-      isUtf8 = false;
-      break;
-    case T.SMALL_ATOM_EXT:
-      r.u8();
-      bytes = r.take(r.u8());
-      isUtf8 = false;
-      break;
-    case T.ATOM_UTF8_EXT:
-      r.u8();
-      bytes = r.take(r.u16());
-      isUtf8 = true;
-      break;
-    case T.SMALL_ATOM_UTF8_EXT:
-      r.u8();
-      bytes = r.take(r.u8());
-      isUtf8 = true;
-      break;
-    default:
-      return undefined;
-  }
+  const form = ATOM_FORMS.get(r.peek());
+  if (form === undefined) return undefined;
+  r.u8();
+  const bytes = r.take(form.lengthBytes === 2 ? r.u16() : r.u8());
+  const { isUtf8 } = form;
   // Erlang caps atoms at 255 characters; a longer one is not a term it wrote.
   if (bytes.length > (isUtf8 ? 1020 : 255)) throw invalid("atom too long");
   return isUtf8 ? decodeUtf8(bytes, "atom") : decodeLatin1(bytes);

@@ -29,23 +29,25 @@ export class TermWriter {
   }
 
   u16(v: number): void {
-    const at = this.#reserve(2);
-    this.#view.setUint16(at, v);
+    this.#number(2, "setUint16", v);
   }
 
   u32(v: number): void {
-    const at = this.#reserve(4);
-    this.#view.setUint32(at, v);
+    this.#number(4, "setUint32", v);
   }
 
   i32(v: number): void {
-    const at = this.#reserve(4);
-    this.#view.setInt32(at, v);
+    this.#number(4, "setInt32", v);
   }
 
   f64(v: number): void {
-    const at = this.#reserve(8);
-    this.#view.setFloat64(at, v);
+    this.#number(8, "setFloat64", v);
+  }
+
+  // The one place a number is written: the view is read only after reserving replaced it.
+  #number(n: number, set: "setUint16" | "setUint32" | "setInt32" | "setFloat64", v: number): void {
+    const at = this.#reserve(n);
+    this.#view[set](at, v);
   }
 
   bytes(b: Uint8Array): void {
