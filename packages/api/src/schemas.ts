@@ -1,8 +1,19 @@
-import { PHASES } from "@launcher/drivers";
+import {
+  type Access,
+  INSTANCE_ID_PATTERN,
+  PHASES,
+  type Snapshot,
+  STEP_STATES,
+  type Step,
+} from "@launcher/contract";
 import { z } from "zod";
 
+// The shapes of snapshots, steps and access are the contract's (one home for the vocabulary):
+// these schemas check them on the wire and are held to them with `satisfies`.
+export type { Access, Snapshot };
+
 /** An instance id: 128 random bits as 32 lowercase hex characters. */
-export const InstanceIdSchema = z.string().regex(/^[0-9a-f]{32}$/);
+export const InstanceIdSchema = z.string().regex(INSTANCE_ID_PATTERN);
 /**
  * A sealed ticket. Its length and format are judged by crypto-token when it is opened, so
  * that an empty or oversized ticket is refused like any other (`UNAUTHORIZED` with
@@ -15,17 +26,17 @@ export const PhaseSchema = z.enum(PHASES);
 export const StepSchema = z.object({
   key: z.string(),
   label: z.string(),
-  state: z.enum(["pending", "running", "done", "failed", "skipped"]),
+  state: z.enum(STEP_STATES),
   progress: z.number().min(0).max(1).optional(),
   startedAt: z.number().optional(),
   endedAt: z.number().optional(),
-});
+}) satisfies z.ZodType<Step>;
 
 /** How to reach a ready instance. Only in `ready` snapshots; never stored by clients. */
 export const AccessSchema = z.object({
   url: z.string().url(),
   credentials: z.record(z.string(), z.string()),
-});
+}) satisfies z.ZodType<Access>;
 
 /**
  * One state of a launch. `version` grows monotonically and is the tracked event id
@@ -44,7 +55,7 @@ export const SnapshotSchema = z.object({
   message: z.string().optional(),
   access: AccessSchema.optional(),
   error: z.string().optional(),
-});
+}) satisfies z.ZodType<Snapshot>;
 
 export const AvailabilitySchema = z.object({
   available: z.boolean(),
@@ -122,13 +133,8 @@ export const TicketPayloadSchema = z.object({
   secrets: z.record(z.string(), z.string()),
 });
 
-export type Snapshot = z.infer<typeof SnapshotSchema>;
-export type Access = z.infer<typeof AccessSchema>;
 export type TemplateList = z.infer<typeof TemplateListSchema>;
 export type TicketPayload = z.infer<typeof TicketPayloadSchema>;
 export type TicketPayloadInput = z.input<typeof TicketPayloadSchema>;
-export type PrepareInput = z.infer<typeof PrepareInputSchema>;
-export type PrepareOutput = z.infer<typeof PrepareOutputSchema>;
 export type FollowInput = z.infer<typeof FollowInputSchema>;
 export type Instance = z.infer<typeof InstanceSchema>;
-export type InstanceList = z.infer<typeof InstanceListSchema>;
