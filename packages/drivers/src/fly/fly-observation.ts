@@ -1,4 +1,5 @@
 import type { InstanceInfo, Observation, Phase } from "../driver.ts";
+import { listedInstance } from "../instance-record.ts";
 import { makeSteps, type StepKey } from "../steps.ts";
 import { DESTROYED_VERSION, describeTombstone } from "../tombstone-observation.ts";
 import { type FlyMachine, runs } from "./fly-platform.ts";
@@ -188,17 +189,11 @@ function stepOf(phase: Phase): StepKey {
  */
 export function flyInstanceInfo(facts: FlyFacts): InstanceInfo | undefined {
   const metadata = facts.machine?.config?.metadata;
-  const id = metadata?.[META.id];
-  const owner = metadata?.[META.owner];
-  if (!id || owner === undefined) return undefined;
-  const { phase } = describeFly(facts);
-  if (phase === "destroyed") return undefined;
-  return {
-    id,
-    owner,
-    template: metadata[META.template] ?? "",
-    phase,
-    createdAt: ms(metadata[META.createdAt]) || ms(facts.machine?.created_at),
-    expiresAt: ms(metadata[META.expiresAt]),
-  };
+  return listedInstance({
+    id: metadata?.[META.id],
+    record: metadata,
+    keys: META,
+    phase: () => describeFly(facts).phase,
+    madeAt: ms(facts.machine?.created_at),
+  });
 }

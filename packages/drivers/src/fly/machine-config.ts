@@ -1,4 +1,5 @@
 import type { InstanceSpec } from "../driver.ts";
+import { instanceRecord } from "../instance-record.ts";
 import { fillPlaceholders, type Template } from "../template.ts";
 
 /**
@@ -94,10 +95,7 @@ export function machineRequest(options: {
     ],
     metadata: {
       [META.id]: spec.id,
-      [META.owner]: spec.owner,
-      [META.template]: spec.template.id,
-      [META.createdAt]: new Date(spec.createdAt).toISOString(),
-      [META.expiresAt]: new Date(spec.expiresAt).toISOString(),
+      ...instanceRecord(META, spec),
       [META.timeout]: String(fly.timeout),
       [META.urlPath]: fillPlaceholders(fly.urlPath, vars),
     },

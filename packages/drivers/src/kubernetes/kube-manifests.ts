@@ -10,6 +10,7 @@ import type {
   V1Service,
 } from "@kubernetes/client-node";
 import type { DestroyReason, InstanceSpec, SecretEnv } from "../driver.ts";
+import { instanceRecord } from "../instance-record.ts";
 import { fillPlaceholders, type Template } from "../template.ts";
 
 /**
@@ -112,10 +113,7 @@ export function deploymentFor(
       name,
       labels,
       annotations: {
-        [ANNOTATIONS.owner]: spec.owner,
-        [ANNOTATIONS.template]: spec.template.id,
-        [ANNOTATIONS.createdAt]: new Date(spec.createdAt).toISOString(),
-        [ANNOTATIONS.expiresAt]: new Date(spec.expiresAt).toISOString(),
+        ...instanceRecord(ANNOTATIONS, spec),
         [ANNOTATIONS.timeout]: String(container.timeout),
         [ANNOTATIONS.url]: instanceUrl(
           options,

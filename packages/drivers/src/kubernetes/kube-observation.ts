@@ -1,5 +1,6 @@
 import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Pod } from "@kubernetes/client-node";
 import type { InstanceInfo, Observation, Phase } from "../driver.ts";
+import { listedInstance } from "../instance-record.ts";
 import { makeSteps, type StepKey } from "../steps.ts";
 import { DESTROYED_VERSION, describeTombstone } from "../tombstone-observation.ts";
 import { ANNOTATIONS } from "./kube-manifests.ts";
@@ -149,17 +150,10 @@ export function describeKube(facts: KubeFacts): Observation {
 
 /** How `list` shows an instance, from its Deployment's annotations; not once destroyed. */
 export function kubeInstanceInfo(id: string, facts: KubeFacts): InstanceInfo | undefined {
-  const annotations = facts.deployment?.metadata?.annotations;
-  const owner = annotations?.[ANNOTATIONS.owner];
-  if (!annotations || owner === undefined) return undefined;
-  const { phase } = describeKube(facts);
-  if (phase === "destroyed") return undefined;
-  return {
+  return listedInstance({
     id,
-    owner,
-    template: annotations[ANNOTATIONS.template] ?? "",
-    phase,
-    createdAt: timeOf(annotations[ANNOTATIONS.createdAt]) || 0,
-    expiresAt: timeOf(annotations[ANNOTATIONS.expiresAt]) || 0,
-  };
+    record: facts.deployment?.metadata?.annotations,
+    keys: ANNOTATIONS,
+    phase: () => describeKube(facts).phase,
+  });
 }
