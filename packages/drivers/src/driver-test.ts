@@ -9,31 +9,38 @@ type ContractFake = Parameters<typeof closeFake>[0] & object;
 
 /**
  * Registers the after-each close for this file and returns `startFake`, which starts a fake
- * with `start` and hands it back, and `stopFake`, which closes it within the test (to see the
- * driver with no API answering). (Not exported from the package.)
+ * with `start` and hands it back; `stopFake`, which closes it within the test (to see the
+ * driver with no API answering); and `closeJudged`, which closes it within the test as the
+ * after-each does. With `judge: false` (tests of the fakes themselves, which send what the API
+ * refuses on purpose) the after-each only closes. (Not exported from the package.)
  */
 export function newDriverTest<O, F extends ContractFake>(
   start: (options?: O) => Promise<F>,
-): { startFake: (options?: O) => Promise<F>; stopFake: () => Promise<void> } {
+  { judge = true }: { judge?: boolean } = {},
+): {
+  startFake: (options?: O) => Promise<F>;
+  stopFake: () => Promise<void>;
+  closeJudged: () => Promise<void>;
+} {
   let current: F | undefined;
-  afterEach(async () => {
+  const close = async (judged: boolean) => {
     const closing = current;
     current = undefined;
-    await closeFake(closing); // and fails the test if the driver sent what the real API refuses
-  });
+    if (judged)
+      await closeFake(closing); // fails if the driver sent what the real API refuses
+    else await closing?.close();
+  };
+  afterEach(() => close(judge));
   return {
     startFake: async (options) => {
       current = await start(options);
       return current;
     },
-    stopFake: async () => {
-      const closing = current;
-      current = undefined;
-      await closing?.close();
-    },
+    stopFake: () => close(false),
+    closeJudged: () => close(true),
   };
 }
 
 /** Waits for a condition on the fake, never for a fixed time. */
-export const until = (condition: () => boolean) =>
+export const until = (condition: () => boolean | Promise<boolean>) =>
   waitFor(condition, "a condition on the fake", { timeoutMs: 5000, everyMs: 5 });

@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DriverError } from "../driver.ts";
-import { closeFake } from "../driver-fixtures.ts";
+import { newDriverTest } from "../driver-test.ts";
 import { DEFAULT_RETRY } from "../retry.ts";
 import { TemplateSchema } from "../template.ts";
 import { type FakeFly, startFakeFly } from "./fake-fly.ts";
@@ -9,11 +9,8 @@ import { createFlyApi } from "./fly-api.ts";
 import { driverFor, newSpec, secretEnv, template } from "./fly-fixtures.ts";
 import { machineRequest } from "./machine-config.ts";
 
-let fake: FakeFly | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
+// These tests send what the API refuses on purpose: the after-each only closes the fake.
+const { startFake, closeJudged } = newDriverTest(startFakeFly, { judge: false });
 
 const call = (f: FakeFly, method: string, path: string, body?: unknown) =>
   fetch(`${f.url}/v1${path}`, {
@@ -30,7 +27,7 @@ const machine = (config: Record<string, unknown>) => ({
 
 describe("the fake Machines API refuses what the published schema refuses", () => {
   it("refuses machine bodies of the wrong types or sizes with 400 and { error }, and creates nothing", async () => {
-    fake = await startFakeFly();
+    const fake = await startFake();
     await call(fake, "POST", "/apps", { name: "app-1", org_slug: "personal" });
     const bodies = [
       machine({ guest: { cpus: "1", memory_mb: 256 } }),
@@ -55,13 +52,11 @@ describe("the fake Machines API refuses what the published schema refuses", () =
     const accepted = await call(fake, "POST", "/apps/app-1/machines", machine({}));
     expect(accepted.status).toBe(200);
     // The driver tests' afterEach fails any test whose driver sent such a request.
-    const closing = fake;
-    fake = undefined;
-    await expect(closeFake(closing)).rejects.toThrow("the fake refused what the driver sent");
+    await expect(closeJudged()).rejects.toThrow("the fake refused what the driver sent");
   });
 
   it("answers an app without a name or with an invalid one 422, and a taken name 422 name_taken", async () => {
-    fake = await startFakeFly();
+    const fake = await startFake();
     const noName = await call(fake, "POST", "/apps", { app_name: "app-1", org_slug: "personal" });
     expect(noName.status).toBe(422);
     const upper = await call(fake, "POST", "/apps", { name: "App_1", org_slug: "personal" });
@@ -74,7 +69,7 @@ describe("the fake Machines API refuses what the published schema refuses", () =
   });
 
   it("checks secrets, IP assignments, metadata, updates and waits against their schemas", async () => {
-    fake = await startFakeFly();
+    const fake = await startFake();
     await call(fake, "POST", "/apps", { name: "app-1", org_slug: "personal" });
     const path = "/apps/app-1";
     expect((await call(fake, "POST", `${path}/secrets`, { values: { A: 1 } })).status).toBe(400);
@@ -115,7 +110,7 @@ describe("the fake Machines API refuses what the published schema refuses", () =
   });
 
   it("a request Fly refuses as invalid rejects as bad_spec: an app name it cannot take, a bad body", async () => {
-    fake = await startFakeFly();
+    const fake = await startFake();
     const driver = driverFor(fake, { appPrefix: "Launcher" });
     const error = await driver
       .ensure(newSpec(), secretEnv(), AbortSignal.timeout(5000))

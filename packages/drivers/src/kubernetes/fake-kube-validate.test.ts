@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DriverError } from "../driver.ts";
-import { closeFake } from "../driver-fixtures.ts";
+import { newDriverTest } from "../driver-test.ts";
 import { TemplateSchema } from "../template.ts";
 import { type FakeKube, startFakeKube } from "./fake-kube.ts";
 import { validateKubeObject } from "./fake-kube-validate.ts";
@@ -13,11 +13,8 @@ import {
   tombstoneFor,
 } from "./kube-manifests.ts";
 
-let fake: FakeKube | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
+// These tests send what the API refuses on purpose: the after-each only closes the fake.
+const { startFake, closeJudged } = newDriverTest(startFakeKube, { judge: false });
 
 const post = (f: FakeKube, path: string, body: unknown) =>
   fetch(`${f.url}${path}`, {
@@ -41,7 +38,7 @@ const validDeployment = () => ({
 
 describe("the fake API server refuses what the real one refuses", () => {
   it("answers an invalid Deployment with 422 Invalid and one cause per field, and stores nothing", async () => {
-    fake = await startFakeKube();
+    const fake = await startFake();
     const deployment = validDeployment();
     deployment.metadata.name = "Web_1";
     deployment.spec.template.metadata.labels = { app: "other" };
@@ -72,13 +69,11 @@ describe("the fake API server refuses what the real one refuses", () => {
     expect(fake.objects.size).toBe(0);
     expect(fake.refused).toHaveLength(1);
     // The driver tests' afterEach fails any test whose driver sent such an object.
-    const closing = fake;
-    fake = undefined;
-    await expect(closeFake(closing)).rejects.toThrow("the fake refused what the driver sent");
+    await expect(closeJudged()).rejects.toThrow("the fake refused what the driver sent");
   });
 
   it("answers a field of the wrong type with 400 BadRequest, as the decoder does", async () => {
-    fake = await startFakeKube();
+    const fake = await startFake();
     const deployment = validDeployment();
     (deployment.spec.template.spec.containers[0]!.ports[0] as { containerPort: unknown }) = {
       containerPort: "eighty",
@@ -94,7 +89,7 @@ describe("the fake API server refuses what the real one refuses", () => {
   });
 
   it("refuses an unsupported enum value, a bad config key and a kind that is not the URL's", async () => {
-    fake = await startFakeKube();
+    const fake = await startFake();
     const service = await post(fake, `/api/v1/namespaces/${NS}/services`, {
       metadata: { name: "web" },
       spec: { ports: [{ port: 80, protocol: "HTTP" }] },
@@ -172,7 +167,7 @@ describe("the fake API server refuses what the real one refuses", () => {
   });
 
   it("a launch whose objects the API server refuses rejects as bad_spec, naming the field and no secret", async () => {
-    fake = await startFakeKube();
+    const fake = await startFake();
     const driver = driverFor(fake, { ingressHost: "{id}.Apps.Example.COM" });
     const spec = newSpec();
     const env = secretEnv();
