@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { TemplateSchema } from "../template.ts";
+import { withSpec } from "../driver-fixtures.ts";
+import { template } from "./fly-fixtures.ts";
 import {
   describeFly,
   type FlyFacts,
@@ -156,25 +157,17 @@ describe("fly observations from platform state", () => {
 });
 
 describe("fly guest size", () => {
-  const base = {
-    id: "t",
-    name: "T",
-    description: "",
-    drivers: { fly: { image: "x", port: 80, healthPath: "/" } },
-  };
+  const sized = (resources: object, guest?: object) =>
+    withSpec(template, "fly", { guest }, { resources });
   it("takes the template's resources, rounded up to what Fly offers", () => {
-    const guest = (resources: object) => guestFor(TemplateSchema.parse({ ...base, resources }));
+    const guest = (resources: object) => guestFor(sized(resources));
     expect(guest({})).toEqual({ cpu_kind: "shared", cpus: 1, memory_mb: 256 });
     expect(guest({ cpus: 0.5, memoryMiB: 256 })).toMatchObject({ cpus: 1, memory_mb: 256 });
     expect(guest({ cpus: 3, memoryMiB: 1000 })).toMatchObject({ cpus: 4, memory_mb: 1024 });
     expect(guest({ cpus: 64 })).toMatchObject({ cpus: 16 });
   });
   it("lets the Fly spec's own guest win", () => {
-    const template = TemplateSchema.parse({
-      ...base,
-      resources: { cpus: 4, memoryMiB: 4096 },
-      drivers: { fly: { ...base.drivers.fly, guest: { cpus: 1, memoryMb: 512 } } },
-    });
-    expect(guestFor(template)).toMatchObject({ cpus: 1, memory_mb: 512 });
+    const own = sized({ cpus: 4, memoryMiB: 4096 }, { cpus: 1, memoryMb: 512 });
+    expect(guestFor(own)).toMatchObject({ cpus: 1, memory_mb: 512 });
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Availability } from "../driver.ts";
-import { type KubeApi, loadClientLibrary } from "./kube-api.ts";
+import { type KubeApi, loadClientLibrary, statusOf } from "./kube-api.ts";
 
 export const SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
@@ -51,7 +51,11 @@ export async function probeCluster(options: {
       available: true,
       detail: `Kubernetes ${version.gitVersion}, namespace ${options.namespace}`,
     };
-  } catch {
+  } catch (error) {
+    const code = statusOf(error);
+    if (code === 401 || code === 403) {
+      return { available: false, reason: "Kubernetes refused the credentials" };
+    }
     return { available: false, reason: `the Kubernetes API at ${cluster.server} did not answer` };
   } finally {
     clearTimeout(timer);

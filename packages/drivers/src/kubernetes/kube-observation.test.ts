@@ -1,7 +1,8 @@
 import type { V1ConfigMap, V1Deployment, V1Pod } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { TemplateSchema } from "../template.ts";
+import { withSpec } from "../driver-fixtures.ts";
 import { parseLabelSelector } from "./fake-kube-selectors.ts";
+import { template } from "./kube-fixtures.ts";
 import { ANNOTATIONS, ownerHash, resourcesFor } from "./kube-manifests.ts";
 import { describeKube, type KubeFacts, kubeInstanceInfo, VERSION } from "./kube-observation.ts";
 
@@ -159,16 +160,14 @@ describe("kubernetes manifests", () => {
   });
 
   it("asks for what the template's resources say, and limits to it", () => {
-    const base = {
-      id: "t",
-      name: "T",
-      description: "",
-      drivers: { kubernetes: { image: "x", port: 80, healthPath: "/" } },
-    };
-    expect(resourcesFor(TemplateSchema.parse(base))).toBeUndefined();
-    expect(
-      resourcesFor(TemplateSchema.parse({ ...base, resources: { cpus: 1.25, memoryMiB: 300 } })),
-    ).toEqual({
+    expect(resourcesFor(template)).toBeUndefined();
+    const sized = withSpec(
+      template,
+      "kubernetes",
+      {},
+      { resources: { cpus: 1.25, memoryMiB: 300 } },
+    );
+    expect(resourcesFor(sized)).toEqual({
       requests: { cpu: "1250m", memory: "300Mi" },
       limits: { cpu: "1250m", memory: "300Mi" },
     });
