@@ -1,16 +1,6 @@
 import { cacheFor } from "../availability-cache.ts";
-import {
-  type Availability,
-  assertInstanceId,
-  type DestroyReason,
-  type Driver,
-  DriverError,
-  type InstanceSpec,
-  type Observation,
-  type SecretEnv,
-} from "../driver.ts";
-import { destroyInstance, ensureInstance, followToReady } from "../lifecycle.ts";
-import { observeLoop } from "../observe-loop.ts";
+import { type Availability, type Driver, DriverError } from "../driver.ts";
+import { createRemoteDriver } from "../remote-driver.ts";
 import { DEFAULT_RETRY, type RetryOptions } from "../retry.ts";
 import { createFlyApi } from "./fly-api.ts";
 import { listFly, sweepFly } from "./fly-inventory.ts";
@@ -97,11 +87,8 @@ export function createFlyDriver(options: FlyDriverOptions): Driver {
     );
     return store;
   };
-
-  const appName = (id: string): string => {
-    assertInstanceId(id);
-    return `${prefix}-${id}`;
-  };
+  // Ids are checked by the shared driver before any name is built from them.
+  const appName = (id: string): string => `${prefix}-${id}`;
 
   /** Everything Fly knows about one instance. Read-only. */
   async function readFacts(id: string, signal?: AbortSignal): Promise<FlyFacts> {
@@ -129,31 +116,6 @@ export function createFlyDriver(options: FlyDriverOptions): Driver {
     };
   }
 
-  function observe(id: string, signal: AbortSignal): AsyncIterable<Observation> {
-    const feed = createWaitFeed({
-      platform: platform(),
-      app: appName(id),
-      waitTimeoutSeconds,
-      retryMs: pollIntervalMs,
-    });
-    let last: Observation | undefined;
-    return observeLoop(signal, {
-      async read() {
-        try {
-          const facts = await readFacts(id, signal);
-          feed.seen(facts.machine);
-          last = describeFly(facts);
-          return last;
-        } catch (error) {
-          if (signal.aborted && last) return last; // the loop stops on the abort
-          throw error;
-        }
-      },
-      subscribe: (wake) => feed.subscribe(wake),
-      intervalMs: () => pollIntervalMs,
-    });
-  }
-
   /** Force-deletes every machine of the instance's app that is not going already. */
   async function stopMachines(app: string): Promise<void> {
     for (const machine of (await platform().listMachines(app)) ?? []) {
@@ -161,46 +123,7 @@ export function createFlyDriver(options: FlyDriverOptions): Driver {
     }
   }
 
-  async function create(spec: InstanceSpec, env: SecretEnv, signal: AbortSignal): Promise<void> {
-    const app = appName(spec.id);
-    const known = await readFacts(spec.id, signal);
-    // A machine exists (live or destroyed), or the launch failed for good: nothing to create.
-    if (known.machine || known.failedBeforeMachineAt !== undefined) return;
-    if (!known.appExists) await platform().createApp(app);
-    signal.throwIfAborted();
-    const secrets = await platform().setSecrets(app, { ...env });
-    if (!secrets) throw new DriverError("not_found", `The Fly app ${app} was deleted meanwhile`);
-    await platform().ensureIps(app);
-    signal.throwIfAborted();
-    // A destroy may have begun while the app was set up: it wins.
-    if ((await tombstones().read(signal)).has(spec.id)) return;
-    await platform().createMachine(
-      app,
-      machineRequest({
-        app,
-        region: options.region,
-        spec,
-        secretNames: new Set(Object.keys(env)),
-        minSecretsVersion: secrets.version,
-      }),
-    );
-  }
-
-  async function destroy(id: string, reason: DestroyReason = "destroyed"): Promise<void> {
-    const app = appName(id);
-    await destroyInstance({
-      writeTombstone: () => tombstones().write(id, reason),
-      teardown: () => stopMachines(app),
-      wait: {
-        observe: (signal) => observe(id, signal),
-        timeoutMs: options.destroyTimeoutMs ?? 120_000,
-      },
-      // The app holds the generated secrets and the IPs: it goes once nothing runs in it.
-      cleanUp: () => platform().deleteApp(app),
-    });
-  }
-
-  const probe = cacheFor(10_000, async (): Promise<Availability> => {
+  const available = cacheFor(10_000, async (): Promise<Availability> => {
     if (!options.token) return { available: false, reason: "FLY_API_TOKEN is not set" };
     try {
       await connect({ retries: 0 }).listApps(AbortSignal.timeout(3000));
@@ -213,39 +136,57 @@ export function createFlyDriver(options: FlyDriverOptions): Driver {
     }
   });
 
-  return {
+  return createRemoteDriver<FlyFacts>({
     name: "fly",
-    available: probe,
-    async availableFor(template) {
-      if (!template.drivers.fly) {
-        return { available: false, reason: `${template.name} has no Fly.io image` };
-      }
-      return probe();
-    },
-    async ensure(spec, env, signal) {
-      const app = appName(spec.id);
-      if (!spec.template.drivers.fly) {
-        throw new DriverError("bad_spec", `template "${spec.template.id}" has no Fly.io spec`);
-      }
-      await ensureInstance({
-        signal,
-        tombstoned: async () => (await tombstones().read(signal)).has(spec.id),
-        create: () => create(spec, env, signal),
-        teardown: async () => {
-          await stopMachines(app);
-          await platform().deleteApp(app);
-        },
-        untilReady: () =>
-          followToReady({
-            signal,
-            observe: (abort) => observe(spec.id, abort),
-            async recordReady() {
-              const { machine } = await readFacts(spec.id, signal);
-              if (!machine || isGoing(machine) || machine.config?.metadata?.[META.ready]) return;
-              await platform().setMetadata(app, machine.id, META.ready, new Date().toISOString());
-            },
-          }),
+    label: "Fly.io",
+    readFacts,
+    describe: describeFly,
+    changes(id) {
+      const feed = createWaitFeed({
+        platform: platform(),
+        app: appName(id),
+        waitTimeoutSeconds,
+        retryMs: pollIntervalMs,
       });
+      return {
+        seen: (facts) => feed.seen(facts.machine),
+        subscribe: (wake) => feed.subscribe(wake),
+      };
+    },
+    pollIntervalMs,
+    tombstoned: async (id, signal) => (await tombstones().read(signal)).has(id),
+    async create(spec, env, signal) {
+      const app = appName(spec.id);
+      const known = await readFacts(spec.id, signal);
+      // A machine exists (live or destroyed), or the launch failed for good: nothing to create.
+      if (known.machine || known.failedBeforeMachineAt !== undefined) return;
+      if (!known.appExists) await platform().createApp(app);
+      signal.throwIfAborted();
+      const secrets = await platform().setSecrets(app, { ...env });
+      if (!secrets) throw new DriverError("not_found", `The Fly app ${app} was deleted meanwhile`);
+      await platform().ensureIps(app);
+      signal.throwIfAborted();
+      // A destroy may have begun while the app was set up: it wins.
+      if ((await tombstones().read(signal)).has(spec.id)) return;
+      await platform().createMachine(
+        app,
+        machineRequest({
+          app,
+          region: options.region,
+          spec,
+          secretNames: new Set(Object.keys(env)),
+          minSecretsVersion: secrets.version,
+        }),
+      );
+    },
+    async undo(id) {
+      await stopMachines(appName(id));
+      await platform().deleteApp(appName(id));
+    },
+    async recordReady(id, signal) {
+      const { machine } = await readFacts(id, signal);
+      if (!machine || isGoing(machine) || machine.config?.metadata?.[META.ready]) return;
+      await platform().setMetadata(appName(id), machine.id, META.ready, new Date().toISOString());
     },
     async recordFailure(id, reason) {
       const app = appName(id);
@@ -261,13 +202,19 @@ export function createFlyDriver(options: FlyDriverOptions): Driver {
       if (isGoing(machine)) return;
       await platform().setMetadata(app, machine.id, META.failed, reason.slice(0, 500));
     },
-    observe,
-    destroy,
+    destroySteps: (id, reason) => ({
+      writeTombstone: () => tombstones().write(id, reason),
+      teardown: () => stopMachines(appName(id)),
+      // The app holds the generated secrets and the IPs: it goes once nothing runs in it.
+      cleanUp: () => platform().deleteApp(appName(id)),
+    }),
+    destroyTimeoutMs: options.destroyTimeoutMs ?? 120_000,
+    available,
     async list() {
       if (!options.token) return [];
       return listFly({ platform: platform(), tombstones: tombstones(), prefix });
     },
-    async sweep() {
+    async sweep(destroy) {
       if (!options.token) return;
       await sweepFly({
         platform: platform(),
@@ -278,5 +225,5 @@ export function createFlyDriver(options: FlyDriverOptions): Driver {
         destroy,
       });
     },
-  };
+  });
 }

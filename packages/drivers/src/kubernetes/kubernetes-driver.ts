@@ -1,16 +1,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { cacheFor } from "../availability-cache.ts";
-import {
-  assertInstanceId,
-  type DestroyReason,
-  type Driver,
-  DriverError,
-  type InstanceSpec,
-  type Observation,
-  type SecretEnv,
-} from "../driver.ts";
-import { destroyInstance, ensureInstance, followToReady } from "../lifecycle.ts";
-import { observeLoop } from "../observe-loop.ts";
+import type { Driver, InstanceSpec, SecretEnv } from "../driver.ts";
+import { createRemoteDriver } from "../remote-driver.ts";
 import { DEFAULT_RETRY, type RetryOptions } from "../retry.ts";
 import { createKubeApi } from "./kube-api.ts";
 import { hasKubeConfig, probeCluster } from "./kube-config.ts";
@@ -19,7 +10,6 @@ import {
   ANNOTATIONS,
   childrenFor,
   deploymentFor,
-  type ManifestOptions,
   namesFor,
   tombstoneFor,
 } from "./kube-manifests.ts";
@@ -66,31 +56,31 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
   const { namespace } = options;
   const prefix = options.namePrefix ?? "launcher";
   const watchSeconds = options.watchSeconds ?? 25;
-  const pollIntervalMs = options.pollIntervalMs ?? 2000;
   const kube = createKubeApi({
     kubeConfig: options.kubeConfig,
     retry: { ...DEFAULT_RETRY, ...options.retry },
   });
-  const manifests: ManifestOptions = {
+  const manifests = {
     prefix,
     namespace,
     ingressHost: options.ingressHost,
     ingressClassName: options.ingressClassName,
   };
-  const names = (id: string) => {
-    assertInstanceId(id);
-    return namesFor(prefix, id);
-  };
+  // Ids are checked by the shared driver before any name is built from them.
+  const names = (id: string) => namesFor(prefix, id);
+
+  const readTombstone = (id: string, signal?: AbortSignal) =>
+    kube.read(
+      "read tombstone",
+      (c) => c.core.readNamespacedConfigMap({ name: names(id).tombstone, namespace }),
+      signal,
+    );
 
   /** The tombstone, the Deployment and the pods of one instance. Read-only. */
   async function readFacts(id: string, signal?: AbortSignal): Promise<KubeFacts> {
-    const { name, tombstone, selector } = names(id);
+    const { name, selector } = names(id);
     const [grave, deployment, pods] = await Promise.all([
-      kube.read(
-        "read tombstone",
-        (c) => c.core.readNamespacedConfigMap({ name: tombstone, namespace }),
-        signal,
-      ),
+      readTombstone(id, signal),
       kube.read(
         "read deployment",
         (c) => c.apps.readNamespacedDeployment({ name, namespace }),
@@ -103,35 +93,6 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
       ),
     ]);
     return { tombstone: grave, deployment, pods: pods.items, now: Date.now() };
-  }
-
-  function observe(id: string, signal: AbortSignal): AsyncIterable<Observation> {
-    const { selector } = names(id);
-    let last: Observation | undefined;
-    return observeLoop(signal, {
-      async read() {
-        try {
-          last = describeKube(await readFacts(id, signal));
-          return last;
-        } catch (error) {
-          if (signal.aborted && last) return last; // the loop stops on the abort
-          throw error;
-        }
-      },
-      // The pods and the Deployment change as the instance moves: their watches wake the loop.
-      subscribe(wake) {
-        const stops = [
-          `/api/v1/namespaces/${namespace}/pods`,
-          `/apis/apps/v1/namespaces/${namespace}/deployments`,
-        ].map((path) =>
-          kube.watchChanges({ path, labelSelector: selector, timeoutSeconds: watchSeconds, wake }),
-        );
-        return () => {
-          for (const stop of stops) stop();
-        };
-      },
-      intervalMs: () => pollIntervalMs,
-    });
   }
 
   async function deleteParent(id: string): Promise<void> {
@@ -190,73 +151,41 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
       return true;
     });
 
-  async function destroy(id: string, reason: DestroyReason = "destroyed"): Promise<void> {
-    const { name, tombstone } = names(id);
-    await destroyInstance({
-      writeTombstone: async () => {
-        await kube.createOrRead(
-          "create tombstone",
-          (c) =>
-            c.core.createNamespacedConfigMap({ namespace, body: tombstoneFor(prefix, id, reason) }),
-          (c) => c.core.readNamespacedConfigMap({ name: tombstone, namespace }),
-        );
-      },
-      teardown: () => deleteParent(id),
-      wait: {
-        observe: (signal) => observe(id, signal),
-        timeoutMs: options.destroyTimeoutMs ?? 120_000,
-      },
-      // Children carry the parent as owner; this only covers a Secret left by an older launcher.
-      cleanUp: async () => {
-        await kube.read("delete secret", (c) => c.core.deleteNamespacedSecret({ name, namespace }));
-      },
-    });
-  }
-
   const configured = () => options.kubeConfig !== undefined || hasKubeConfig();
   const available = cacheFor(10_000, () =>
     probeCluster({ api: kube, namespace, configured: options.kubeConfig !== undefined }),
   );
 
-  return {
+  return createRemoteDriver<KubeFacts>({
     name: "kubernetes",
-    available,
-    async availableFor(template) {
-      if (!template.drivers.kubernetes) {
-        return { available: false, reason: `${template.name} has no Kubernetes image` };
-      }
-      return available();
-    },
-    async ensure(spec, env, signal) {
-      names(spec.id);
-      if (!spec.template.drivers.kubernetes) {
-        throw new DriverError("bad_spec", `template "${spec.template.id}" has no Kubernetes spec`);
-      }
-      await ensureInstance({
-        signal,
-        tombstoned: async () => {
-          const { tombstone } = names(spec.id);
-          const grave = await kube.read(
-            "read tombstone",
-            (c) => c.core.readNamespacedConfigMap({ name: tombstone, namespace }),
-            signal,
-          );
-          return grave !== undefined;
-        },
-        create: () => create(spec, env, signal),
-        teardown: () => deleteParent(spec.id),
-        untilReady: () =>
-          followToReady({
-            signal,
-            observe: (abort) => observe(spec.id, abort),
-            // Recorded on the platform, so no launcher process later times a ready launch out.
-            recordReady: async () => {
-              await annotate(spec.id, ANNOTATIONS.ready, new Date().toISOString(), [
-                ANNOTATIONS.ready,
-              ]);
-            },
+    label: "Kubernetes",
+    readFacts,
+    describe: describeKube,
+    // The pods and the Deployment change as the instance moves: their watches wake the loop.
+    changes: (id) => ({
+      subscribe(wake) {
+        const stops = [
+          `/api/v1/namespaces/${namespace}/pods`,
+          `/apis/apps/v1/namespaces/${namespace}/deployments`,
+        ].map((path) =>
+          kube.watchChanges({
+            path,
+            labelSelector: names(id).selector,
+            timeoutSeconds: watchSeconds,
+            wake,
           }),
-      });
+        );
+        return () => {
+          for (const stop of stops) stop();
+        };
+      },
+    }),
+    pollIntervalMs: options.pollIntervalMs ?? 2000,
+    tombstoned: async (id, signal) => (await readTombstone(id, signal)) !== undefined,
+    create,
+    undo: deleteParent,
+    async recordReady(id) {
+      await annotate(id, ANNOTATIONS.ready, new Date().toISOString(), [ANNOTATIONS.ready]);
     },
     async recordFailure(id, reason) {
       const facts = await readFacts(id);
@@ -267,8 +196,24 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
         ANNOTATIONS.ready,
       ]);
     },
-    observe,
-    destroy,
+    destroySteps: (id, reason) => ({
+      async writeTombstone() {
+        await kube.createOrRead(
+          "create tombstone",
+          (c) =>
+            c.core.createNamespacedConfigMap({ namespace, body: tombstoneFor(prefix, id, reason) }),
+          (c) => c.core.readNamespacedConfigMap({ name: names(id).tombstone, namespace }),
+        );
+      },
+      teardown: () => deleteParent(id),
+      // Children carry the parent as owner; this only covers a Secret left by an older launcher.
+      async cleanUp() {
+        const { name } = names(id);
+        await kube.read("delete secret", (c) => c.core.deleteNamespacedSecret({ name, namespace }));
+      },
+    }),
+    destroyTimeoutMs: options.destroyTimeoutMs ?? 120_000,
+    available,
     // Without any kubeconfig there is no cluster to ask (and no waiting out retries to learn it).
     list: async () => (configured() ? listKube({ kube, namespace }) : []),
     sweep: async () => {
@@ -280,5 +225,5 @@ export function createKubernetesDriver(options: KubernetesDriverOptions): Driver
         finishTeardown: deleteParent,
       });
     },
-  };
+  });
 }
