@@ -1,6 +1,7 @@
 import type { Driver, InstanceSpec, Observation, RetryOptions, SecretEnv } from "@launcher/drivers";
 import { DEFAULT_RETRY, DriverError, isTerminal, retryDelay, sleep } from "@launcher/drivers";
 import type { ObservationHub } from "./observation-hub.ts";
+import type { Admission } from "./quota.ts";
 import { isPlatformHiccup, kindOfError } from "./platform-errors.ts";
 
 /** One launch as a follower asks for it: where, what, and the secrets it runs with. */
@@ -11,9 +12,10 @@ export interface Launch {
   /**
    * Asked before `ensure` would start an instance the platform does not know yet, before its
    * first snapshot is sent: throws to refuse (a quota; nothing starts and this follower gets the
-   * error), or admits it, and then its `end` is called once that `ensure` has ended.
+   * error), or admits it. After `preparing` is sent, `ensure` waits for the admission's `turn`
+   * (which may still refuse), and its `end` is called once that `ensure` has ended.
    */
-  admit?: () => Promise<{ end(): void }>;
+  admit?: () => Promise<Admission>;
 }
 
 /** One event of a follow: the tracked event id (the version, as a string) and what was seen. */
@@ -215,7 +217,7 @@ export function createLaunchSessions(options: LaunchSessionsOptions): LaunchSess
     }
   };
 
-  const start = (session: Session, launch: Launch, admission?: { end(): void }) => {
+  const start = (session: Session, launch: Launch, admission?: Admission) => {
     if (session.ensuring || session.settled) return admission?.end();
     session.ensuring = true;
     void ensure(session, launch).finally(() => {
@@ -242,7 +244,7 @@ export function createLaunchSessions(options: LaunchSessionsOptions): LaunchSess
         ? undefined
         : later(session, failureGraceMs, () => stopper(session.failure));
     // A slot a quota gave this follower, until `ensure` takes it over.
-    let admission: { end(): void } | undefined;
+    let admission: Admission | undefined;
     try {
       let sent = lastEventId ?? -1;
       let started = false;
@@ -259,6 +261,8 @@ export function createLaunchSessions(options: LaunchSessionsOptions): LaunchSess
           }
           // A tombstone is being honoured: nothing to ensure.
           if (observation.phase !== "destroying") {
+            // `preparing` until the quota's turn; a follower who leaves meanwhile ends quietly.
+            if (admission && !(await turnOf(admission, stop.signal))) break;
             start(session, launch, admission);
             admission = undefined;
           }
@@ -298,3 +302,13 @@ export function createLaunchSessions(options: LaunchSessionsOptions): LaunchSess
     },
   };
 }
+
+/** Waits for the admission's turn: false when `signal` aborted meanwhile; a refusal throws. */
+const turnOf = (admission: Admission, signal: AbortSignal) =>
+  admission.turn(signal).then(
+    () => true,
+    (error: unknown) => {
+      if (signal.aborted) return false;
+      throw error;
+    },
+  );

@@ -1,4 +1,6 @@
 import type { Phase } from "@launcher/drivers";
+import { DriverError } from "@launcher/drivers";
+import { waitFor } from "@launcher/testing";
 import { describe, expect, it } from "vitest";
 import { createQuotas, QuotaError } from "./quota.ts";
 
@@ -9,7 +11,7 @@ const id = (n: number) => n.toString(16).padStart(32, "0");
 function platform() {
   const instances: Listed[] = [];
   let hold: Promise<void> | undefined;
-  return {
+  const self = {
     instances,
     add: (n: number, owner: string, phase: Phase = "ready") =>
       instances.push({ id: id(n), owner, phase }),
@@ -24,13 +26,20 @@ function platform() {
         release();
       };
     },
+    /** How many listings have begun. */
+    listings: 0,
     list: async () => {
+      self.listings++;
       const seen = [...instances];
       if (hold) await hold;
       return seen;
     },
   };
+  return self;
 }
+
+/** A follower who never leaves. */
+const never = new AbortController().signal;
 
 const refusal = (promise: Promise<unknown>) =>
   promise.then(
@@ -107,6 +116,7 @@ describe("quotas", () => {
     const p = platform();
     const quotas = createQuotas({ perUser: 1, global: 100, list: p.list });
     const admission = await quotas.admit("ada", id(1));
+    await admission.turn(never);
     // A listing that began while the instance was not on the platform yet...
     const release = p.holdListings();
     const early = refusal(quotas.admit("ada", id(2)));
@@ -125,6 +135,7 @@ describe("quotas", () => {
     p.add(1, "ada");
     const quotas = createQuotas({ perUser: 2, global: 100, list: p.list });
     const admission = await quotas.admit("ada", id(2));
+    await admission.turn(never);
     p.add(2, "ada", "failed");
     admission.end();
     expect(quotas.held).toBe(0);
@@ -133,5 +144,82 @@ describe("quotas", () => {
     expect(await refusal(quotas.admit("ada", id(4)))).toBeInstanceOf(QuotaError);
     p.instances.splice(0, 1); // instance 1 destroyed
     (await quotas.admit("ada", id(4))).end();
+  });
+
+  it("start a new launch only once the one this process started before it is listed", async () => {
+    const p = platform();
+    const quotas = createQuotas({ perUser: 3, global: 100, list: p.list });
+    const first = await quotas.admit("ada", id(1));
+    const second = await quotas.admit("bob", id(2));
+    await first.turn(never);
+    let started = false;
+    const turn = second.turn(never).then(() => {
+      started = true;
+    });
+    // The platforms are read again and again meanwhile: the second waits for what they show.
+    const listings = p.listings;
+    await waitFor(() => p.listings >= listings + 2);
+    expect(started).toBe(false);
+    p.add(1, "ada", "preparing");
+    await turn;
+    first.end();
+    second.end();
+  });
+
+  it("start the next launch when the one before ends without ever being listed", async () => {
+    const p = platform();
+    const quotas = createQuotas({ perUser: 3, global: 100, list: p.list });
+    const first = await quotas.admit("ada", id(1));
+    const second = await quotas.admit("ada", id(2));
+    await first.turn(never);
+    const turn = second.turn(never);
+    first.end(); // its ensure failed before the platform held anything
+    await turn;
+    second.end();
+  });
+
+  it("let a waiting follower leave, and free its slot", async () => {
+    const p = platform();
+    const quotas = createQuotas({ perUser: 2, global: 100, list: p.list });
+    const first = await quotas.admit("ada", id(1));
+    await first.turn(never);
+    const second = await quotas.admit("ada", id(2));
+    const leave = new AbortController();
+    const turn = refusal(second.turn(leave.signal));
+    leave.abort(new Error("left"));
+    expect(await turn).toMatchObject({ message: "left" });
+    second.end();
+    expect(quotas.held).toBe(1);
+    // Its room is free again.
+    const third = await quotas.admit("ada", id(3));
+    third.end();
+    first.end();
+  });
+
+  it("say the server is busy, keeping the launch, when the one before stays unlisted too long", async () => {
+    const p = platform();
+    const quotas = createQuotas({ perUser: 3, global: 100, list: p.list, maxWaitMs: 50 });
+    const first = await quotas.admit("ada", id(1));
+    await first.turn(never);
+    const second = await quotas.admit("ada", id(2));
+    const error = await refusal(second.turn(never));
+    expect(error).toBeInstanceOf(DriverError);
+    expect(error).toMatchObject({ code: "unavailable" });
+    expect((error as Error).message).toMatch(/Try again in a moment: this launch is kept/);
+    second.end();
+    first.end();
+  });
+
+  it("refuse at its turn a launch whose room another replica took meanwhile", async () => {
+    const p = platform();
+    const quotas = createQuotas({ perUser: 2, global: 100, list: p.list });
+    const first = await quotas.admit("ada", id(1));
+    const second = await quotas.admit("ada", id(2)); // room for both, as far as this process knows
+    await first.turn(never);
+    p.add(1, "ada");
+    p.add(9, "ada"); // started by another replica
+    expect(await refusal(second.turn(never))).toMatchObject({ scope: "user", used: 2 });
+    second.end();
+    first.end();
   });
 });
