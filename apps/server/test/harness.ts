@@ -1,18 +1,6 @@
 import { readdir, readFile, readlink } from "node:fs/promises";
 
-export { waitFor } from "@launcher/testing";
-
-/** A seeded PRNG (mulberry32): the same seed replays the same chaos. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom, waitFor } from "@launcher/testing";
 
 /** Whether each number is greater than the one before (versions, event ids). */
 export const strictlyIncreasing = (xs: number[]) => xs.every((x, i) => i === 0 || xs[i - 1]! < x);

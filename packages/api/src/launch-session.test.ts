@@ -2,6 +2,7 @@ import {
   DriverError,
   type InstanceSpec,
   type Observation,
+  type Phase,
   TemplateSchema,
 } from "@launcher/drivers";
 import { waitFor } from "@launcher/testing";
@@ -62,6 +63,24 @@ async function followAll(
 
 const versions = (events: LaunchEvent[]) => events.map((e) => e.observation.version);
 
+/** Makes every `ensure` move the instance to `phase`, then fail with `error`. */
+function failEnsure(driver: FakeDriver, phase: Phase, error: Error) {
+  driver.onEnsure = async (s) => {
+    driver.move(s.id, phase);
+    throw error;
+  };
+}
+
+/** An admission whose turn the test gives (or refuses), counting its ends. */
+function heldAdmission() {
+  let give!: (refusal?: Error) => void;
+  const turn = new Promise<void>((resolve, reject) => {
+    give = (refusal) => (refusal ? reject(refusal) : resolve());
+  });
+  const admission = { ends: 0, turn: () => turn, end: () => void admission.ends++ };
+  return { admission, give };
+}
+
 describe("launch sessions", () => {
   it("send preparing for a new launch before ensure starts anything, then follow to ready", async () => {
     const driver = createFakeDriver();
@@ -78,6 +97,47 @@ describe("launch sessions", () => {
     }
     expect(driver.calls.ensure).toHaveLength(1);
     expect(rest.at(-1)).toMatchObject({ phase: "ready", version: 2 });
+  });
+
+  it("keeps a new launch at preparing until its admission's turn, then starts it", async () => {
+    const driver = createFakeDriver();
+    const { admission, give } = heldAdmission();
+    const iterator = sessions()
+      .follow(
+        { driver, spec: spec(), env: {}, admit: async () => admission },
+        { signal: new AbortController().signal },
+      )
+      [Symbol.asyncIterator]();
+    expect((await iterator.next()).value?.observation.phase).toBe("preparing");
+    const next = iterator.next();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(driver.calls.ensure).toEqual([]);
+    give();
+    expect((await next).value?.observation.phase).toBe("ready");
+    expect(driver.calls.ensure).toEqual([spec().id]);
+    await iterator.return?.();
+    await waitFor(() => admission.ends === 1, "ensure to end the admission");
+  });
+
+  it("sends a refusal given at the turn to the follower, and starts nothing", async () => {
+    const driver = createFakeDriver();
+    const { admission, give } = heldAdmission();
+    const refusal = new Error("another replica took the room");
+    const follow = sessions().follow(
+      { driver, spec: spec(), env: {}, admit: async () => admission },
+      { signal: new AbortController().signal },
+    );
+    const phases: string[] = [];
+    const ended = (async () => {
+      for await (const event of follow) {
+        phases.push(event.observation.phase);
+        give(refusal);
+      }
+    })();
+    await expect(ended).rejects.toBe(refusal);
+    expect(phases).toEqual(["preparing"]);
+    expect(driver.calls.ensure).toEqual([]);
+    expect(admission.ends).toBe(1);
   });
 
   it("never sends a version again after a resume, and always resends the terminal snapshot", async () => {
@@ -120,10 +180,7 @@ describe("launch sessions", () => {
 
   it("records a real failure on the platform and invents no snapshot of its own", async () => {
     const driver = createFakeDriver();
-    driver.onEnsure = async (s) => {
-      driver.move(s.id, "starting");
-      throw new DriverError("bad_spec", "the template has no image");
-    };
+    failEnsure(driver, "starting", new DriverError("bad_spec", "the template has no image"));
     const result = await followAll(sessions(), driver);
     expect(driver.calls.recordFailure).toEqual([[spec().id, "the template has no image"]]);
     expect(result.error).toBeUndefined();
@@ -153,15 +210,11 @@ describe("launch sessions", () => {
 
   it("records a platform error that persists as the launch's failure (a health check that timed out)", async () => {
     const driver = createFakeDriver();
-    driver.onEnsure = async (s) => {
-      driver.move(s.id, "checking");
-      throw new DriverError("platform", "The health check (/) did not pass within 30 s");
-    };
+    const timedOut = "The health check (/) did not pass within 30 s";
+    failEnsure(driver, "checking", new DriverError("platform", timedOut));
     const result = await followAll(sessions(), driver);
     expect(driver.calls.ensure.length).toBeGreaterThan(1); // a 5xx might have passed
-    expect(driver.calls.recordFailure).toEqual([
-      [spec().id, "The health check (/) did not pass within 30 s"],
-    ]);
+    expect(driver.calls.recordFailure).toEqual([[spec().id, timedOut]]);
     expect(result.events.at(-1)?.observation).toMatchObject({ phase: "failed" });
   });
 

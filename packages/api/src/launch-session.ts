@@ -1,8 +1,9 @@
 import type { Driver, InstanceSpec, Observation, RetryOptions, SecretEnv } from "@launcher/drivers";
 import { DEFAULT_RETRY, DriverError, isTerminal, retryDelay, sleep } from "@launcher/drivers";
+import { type Lingering, makeLingering } from "./lingering.ts";
 import type { ObservationHub } from "./observation-hub.ts";
-import type { Admission } from "./quota.ts";
 import { isPlatformHiccup, kindOfError } from "./platform-errors.ts";
+import type { Admission } from "./quota.ts";
 
 /** One launch as a follower asks for it: where, what, and the secrets it runs with. */
 export interface Launch {
@@ -75,9 +76,8 @@ export interface LaunchSessionsOptions {
   onError?: (id: string, error: unknown, what: "ensure" | "record") => void;
 }
 
-interface Session {
+interface Session extends Lingering {
   key: string;
-  followers: number;
   /** An `ensure` (with its retries) runs now. */
   ensuring: boolean;
   /** `ensure` succeeded, or its failure was recorded: not again in this session. */
@@ -89,7 +89,6 @@ interface Session {
   /** Tells each follower that it cannot go on, and why. */
   stoppers: Set<(problem: unknown) => void>;
   controller: AbortController;
-  linger?: ReturnType<typeof setTimeout>;
   timers: Set<ReturnType<typeof setTimeout>>;
 }
 
@@ -130,6 +129,8 @@ export function createLaunchSessions(options: LaunchSessionsOptions): LaunchSess
     for (const timer of session.timers) clearTimeout(timer);
   };
 
+  const lingering = makeLingering<Session>(lingerMs, dropIfIdle);
+
   const acquire = (key: string): Session => {
     let session = sessions.get(key);
     if (!session) {
@@ -144,21 +145,10 @@ export function createLaunchSessions(options: LaunchSessionsOptions): LaunchSess
       };
       sessions.set(key, session);
     }
-    clearTimeout(session.linger);
-    session.linger = undefined;
-    session.followers++;
-    return session;
+    return lingering.hold(session);
   };
 
-  const release = (session: Session) => {
-    if (--session.followers > 0) return;
-    if (lingerMs <= 0) return dropIfIdle(session);
-    session.linger = setTimeout(() => {
-      session.linger = undefined;
-      dropIfIdle(session);
-    }, lingerMs);
-    session.linger.unref?.();
-  };
+  const release = (session: Session) => lingering.letGo(session);
 
   const stopFollowers = (session: Session, problem: unknown) => {
     for (const stop of [...session.stoppers]) stop(problem);

@@ -1,5 +1,6 @@
 import type { Driver, Observation, RetryOptions } from "@launcher/drivers";
 import { DEFAULT_RETRY, isTerminal, retryDelay, sleep } from "@launcher/drivers";
+import { type Lingering, makeLingering } from "./lingering.ts";
 
 /**
  * Shares one observation of the platform between every follower of an instance in this
@@ -32,17 +33,15 @@ export interface ObservationHubOptions {
   onError?: (id: string, error: unknown) => void;
 }
 
-interface Channel {
+interface Channel extends Lingering {
   key: string;
   latest?: Observation;
   /** The observation reached a terminal phase: nothing more will come. */
   ended: boolean;
   /** The platform has failed for long (cleared by its next answer). */
   unreachable?: unknown;
-  refs: number;
   waiters: Set<() => void>;
   controller: AbortController;
-  linger?: ReturnType<typeof setTimeout>;
 }
 
 /** Failed reads in a row before followers may be told (with `unreachableAfterMs`). */
@@ -90,7 +89,7 @@ export function createObservationHub(options: ObservationHubOptions = {}): Obser
           notify(channel);
           // An ended observation is not kept for later followers: the instance may move on
           // (a ready one destroyed), and only a new read would see it.
-          if (channel.refs === 0) remove(channel);
+          if (channel.followers === 0) remove(channel);
           return;
         }
       } catch (error) {
@@ -108,6 +107,8 @@ export function createObservationHub(options: ObservationHubOptions = {}): Obser
     }
   };
 
+  const lingering = makeLingering<Channel>(lingerMs, remove);
+
   const acquire = (driver: Driver, id: string): Channel => {
     const key = `${driver.name}:${id}`;
     let channel = channels.get(key);
@@ -115,25 +116,17 @@ export function createObservationHub(options: ObservationHubOptions = {}): Obser
       channel = {
         key,
         ended: false,
-        refs: 0,
+        followers: 0,
         waiters: new Set(),
         controller: new AbortController(),
       };
       channels.set(key, channel);
       void run(driver, id, channel);
     }
-    clearTimeout(channel.linger);
-    channel.linger = undefined;
-    channel.refs++;
-    return channel;
+    return lingering.hold(channel);
   };
 
-  const release = (channel: Channel) => {
-    if (--channel.refs > 0) return;
-    if (channel.ended || lingerMs <= 0) return remove(channel);
-    channel.linger = setTimeout(() => remove(channel), lingerMs);
-    channel.linger.unref?.();
-  };
+  const release = (channel: Channel) => lingering.letGo(channel, channel.ended);
 
   /** Resolves at the channel's next change or when `signal` aborts; leaves no listener behind. */
   const nextChange = (channel: Channel, signal: AbortSignal) =>

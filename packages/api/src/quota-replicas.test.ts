@@ -1,3 +1,4 @@
+import { seededRandom } from "@launcher/testing";
 import { describe, expect, it } from "vitest";
 import { createQuotas, type Quotas } from "./quota.ts";
 
@@ -7,18 +8,6 @@ interface Listed {
   phase: "starting";
 }
 
-/** A seeded PRNG (mulberry32): the same seed replays the same interleaving. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * One platform shared by several replicas, each with its own quotas, as the server runs them.
  * A listing reads the platform when it begins and answers a few turns of the event loop later
@@ -26,7 +15,7 @@ function seeded(seed: number): () => number {
  * starts, and ends a few turns after that. Every pause is drawn from `random`.
  */
 function cluster(replicas: number, limits: { perUser: number; global: number }, seed: number) {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const platform: Listed[] = [];
   const pause = async () => {
     for (let n = Math.floor(random() * 4); n > 0; n--) {

@@ -2,7 +2,7 @@ import type { Phase } from "@launcher/drivers";
 import { DriverError } from "@launcher/drivers";
 import { waitFor } from "@launcher/testing";
 import { describe, expect, it } from "vitest";
-import { createQuotas, QuotaError } from "./quota.ts";
+import { createQuotas, QuotaError, type Quotas } from "./quota.ts";
 
 type Listed = { id: string; owner: string; phase: Phase };
 const id = (n: number) => n.toString(16).padStart(32, "0");
@@ -41,11 +41,29 @@ function platform() {
 /** A follower who never leaves. */
 const never = new AbortController().signal;
 
+/** Admits instance `n` of `owner` and lets it start, as a launch session does. */
+async function start(quotas: Quotas, owner: string, n: number) {
+  const admission = await quotas.admit(owner, id(n));
+  await admission.turn(never);
+  return admission;
+}
+
 const refusal = (promise: Promise<unknown>) =>
   promise.then(
     () => undefined,
     (error: unknown) => error,
   );
+
+/** A process that started ada's instance 1 (not listed yet) and admitted her instance 2. */
+async function oneStartedOneWaiting(options: { perUser?: number; maxWaitMs?: number } = {}) {
+  const p = platform();
+  const { perUser = 3, maxWaitMs } = options;
+  const quotas = createQuotas({ perUser, global: 100, list: p.list, maxWaitMs });
+  const first = await quotas.admit("ada", id(1));
+  const second = await quotas.admit("ada", id(2));
+  await first.turn(never);
+  return { p, quotas, first, second };
+}
 
 describe("quotas", () => {
   it("refuse a user's new instance at the limit, counting what is not failed", async () => {
@@ -115,8 +133,7 @@ describe("quotas", () => {
   it("keep a started instance counted until a listing begun after it ended sees it", async () => {
     const p = platform();
     const quotas = createQuotas({ perUser: 1, global: 100, list: p.list });
-    const admission = await quotas.admit("ada", id(1));
-    await admission.turn(never);
+    const admission = await start(quotas, "ada", 1);
     // A listing that began while the instance was not on the platform yet...
     const release = p.holdListings();
     const early = refusal(quotas.admit("ada", id(2)));
@@ -134,8 +151,7 @@ describe("quotas", () => {
     const p = platform();
     p.add(1, "ada");
     const quotas = createQuotas({ perUser: 2, global: 100, list: p.list });
-    const admission = await quotas.admit("ada", id(2));
-    await admission.turn(never);
+    const admission = await start(quotas, "ada", 2);
     p.add(2, "ada", "failed");
     admission.end();
     expect(quotas.held).toBe(0);
@@ -147,18 +163,14 @@ describe("quotas", () => {
   });
 
   it("start a new launch only once the one this process started before it is listed", async () => {
-    const p = platform();
-    const quotas = createQuotas({ perUser: 3, global: 100, list: p.list });
-    const first = await quotas.admit("ada", id(1));
-    const second = await quotas.admit("bob", id(2));
-    await first.turn(never);
+    const { p, first, second } = await oneStartedOneWaiting();
     let started = false;
     const turn = second.turn(never).then(() => {
       started = true;
     });
     // The platforms are read again and again meanwhile: the second waits for what they show.
     const listings = p.listings;
-    await waitFor(() => p.listings >= listings + 2);
+    await waitFor(() => p.listings >= listings + 2, "the platforms to be read again");
     expect(started).toBe(false);
     p.add(1, "ada", "preparing");
     await turn;
@@ -167,11 +179,7 @@ describe("quotas", () => {
   });
 
   it("start the next launch when the one before ends without ever being listed", async () => {
-    const p = platform();
-    const quotas = createQuotas({ perUser: 3, global: 100, list: p.list });
-    const first = await quotas.admit("ada", id(1));
-    const second = await quotas.admit("ada", id(2));
-    await first.turn(never);
+    const { first, second } = await oneStartedOneWaiting();
     const turn = second.turn(never);
     first.end(); // its ensure failed before the platform held anything
     await turn;
@@ -179,11 +187,7 @@ describe("quotas", () => {
   });
 
   it("let a waiting follower leave, and free its slot", async () => {
-    const p = platform();
-    const quotas = createQuotas({ perUser: 2, global: 100, list: p.list });
-    const first = await quotas.admit("ada", id(1));
-    await first.turn(never);
-    const second = await quotas.admit("ada", id(2));
+    const { quotas, first, second } = await oneStartedOneWaiting({ perUser: 2 });
     const leave = new AbortController();
     const turn = refusal(second.turn(leave.signal));
     leave.abort(new Error("left"));
@@ -191,17 +195,12 @@ describe("quotas", () => {
     second.end();
     expect(quotas.held).toBe(1);
     // Its room is free again.
-    const third = await quotas.admit("ada", id(3));
-    third.end();
+    (await quotas.admit("ada", id(3))).end();
     first.end();
   });
 
   it("say the server is busy, keeping the launch, when the one before stays unlisted too long", async () => {
-    const p = platform();
-    const quotas = createQuotas({ perUser: 3, global: 100, list: p.list, maxWaitMs: 50 });
-    const first = await quotas.admit("ada", id(1));
-    await first.turn(never);
-    const second = await quotas.admit("ada", id(2));
+    const { first, second } = await oneStartedOneWaiting({ maxWaitMs: 50 });
     const error = await refusal(second.turn(never));
     expect(error).toBeInstanceOf(DriverError);
     expect(error).toMatchObject({ code: "unavailable" });
@@ -211,11 +210,8 @@ describe("quotas", () => {
   });
 
   it("refuse at its turn a launch whose room another replica took meanwhile", async () => {
-    const p = platform();
-    const quotas = createQuotas({ perUser: 2, global: 100, list: p.list });
-    const first = await quotas.admit("ada", id(1));
-    const second = await quotas.admit("ada", id(2)); // room for both, as far as this process knows
-    await first.turn(never);
+    // Room for both, as far as this process knows.
+    const { p, first, second } = await oneStartedOneWaiting({ perUser: 2 });
     p.add(1, "ada");
     p.add(9, "ada"); // started by another replica
     expect(await refusal(second.turn(never))).toMatchObject({ scope: "user", used: 2 });

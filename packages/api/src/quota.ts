@@ -157,7 +157,7 @@ export function createQuotas(options: QuotasOptions): Quotas {
     return { mine, everyone };
   };
 
-  const check = (owner: string, { mine, everyone }: ReturnType<typeof count>) => {
+  const check = ({ mine, everyone }: ReturnType<typeof count>) => {
     if (mine.size >= perUser) return new QuotaError("user", perUser, mine.size);
     if (everyone.size >= global) return new QuotaError("global", global, everyone.size);
     return undefined;
@@ -211,7 +211,7 @@ export function createQuotas(options: QuotasOptions): Quotas {
         if (head.holders === 0) continue;
         queue.shift();
         // Started by another replica meanwhile, it is not new any more.
-        const refusal = seen.ids.has(head.id) ? undefined : check(head.owner, counted);
+        const refusal = seen.ids.has(head.id) ? undefined : check(counted);
         if (refusal) slots.delete(head);
         else head.started = true;
         head.listed = seen.ids.has(head.id);
@@ -274,7 +274,7 @@ export function createQuotas(options: QuotasOptions): Quotas {
       }
       const known = seen.ids.has(id) || counted.everyone.has(id);
       if (!known) {
-        const refusal = check(owner, counted);
+        const refusal = check(counted);
         if (refusal) throw refusal;
       }
       let settle!: Slot["settle"];

@@ -2,6 +2,7 @@ export { CHROMIUM, CHROMIUM_ARGS, launchChromium } from "./chromium.ts";
 export { type CommandResult, npmEnv, packLauncher, REPO_ROOT, runCommand } from "./packed.ts";
 export { instanceMonitorPids, waitFor } from "./processes.ts";
 export { readTree } from "./read-tree.ts";
+export { seededRandom } from "./seeded-random.ts";
 export {
   killInstances,
   makeTestKeys,
