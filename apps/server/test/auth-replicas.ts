@@ -2,8 +2,7 @@
 // user in X-Forwarded-User to two replicas that trust only nginx's address (127.0.0.1).
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
-import { startServer } from "@launcher/testing";
-import { freePort, startNginx } from "./nginx.ts";
+import { startReplicaPair } from "./nginx.ts";
 
 const TEMPLATE = resolve(import.meta.dirname, "nginx-basic-auth.conf.template");
 
@@ -26,32 +25,16 @@ export const login = (user: string, password = passwordOf(user)) => ({
  * Two replicas with `LAUNCHER_AUTH=header` sharing one state dir and keyring, behind nginx
  * with Basic auth. `env` adds to (or overrides) their environment.
  */
-export async function startAuthReplicas(env: Record<string, string> = {}) {
-  const lbPort = await freePort();
-  const replicaEnv = {
-    LAUNCHER_AUTH: "header",
-    LAUNCHER_LOCAL_SHARED_USER: "1", // these tests launch on the local driver
-    // Only nginx; a test's client may come from another loopback address (127.0.0.2).
-    LAUNCHER_TRUSTED_PROXIES: "127.0.0.1",
-    LAUNCHER_ADMINS: "boss",
-    LAUNCHER_ALLOWED_ORIGINS: `http://127.0.0.1:${lbPort}`,
-    ...env,
-  };
-  const a = await startServer({ env: replicaEnv });
-  const b = await startServer({ stateDir: a.stateDir, keys: a.keys, env: replicaEnv });
-  const lb = await startNginx([a.port, b.port], lbPort, {
-    template: TEMPLATE,
-    files: { htpasswd },
-  });
-  return {
-    a,
-    b,
-    lb,
-    async [Symbol.asyncDispose]() {
-      await lb.stop();
-      await b.kill();
-      await a.dispose();
-      await b.dispose();
+export function startAuthReplicas(env: Record<string, string> = {}) {
+  return startReplicaPair({
+    env: {
+      LAUNCHER_AUTH: "header",
+      LAUNCHER_LOCAL_SHARED_USER: "1", // these tests launch on the local driver
+      // Only nginx; a test's client may come from another loopback address (127.0.0.2).
+      LAUNCHER_TRUSTED_PROXIES: "127.0.0.1",
+      LAUNCHER_ADMINS: "boss",
+      ...env,
     },
-  };
+    nginx: { template: TEMPLATE, files: { htpasswd } },
+  });
 }

@@ -6,12 +6,12 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { REPO_ROOT, startServer } from "@launcher/testing";
+import { REPO_ROOT } from "@launcher/testing";
 import { describe, expect, it } from "vitest";
 import { follow, makeClient, within } from "./client.ts";
 import { docker, engineUp } from "./engine.ts";
 import { instanceProcesses, waitFor } from "./harness.ts";
-import { freePort, NGINX, startNginx } from "./nginx.ts";
+import { NGINX, startReplicaPair } from "./nginx.ts";
 
 type Setup = Awaited<ReturnType<typeof startReapers>>;
 
@@ -85,31 +85,21 @@ async function startReapers(platform: Platform, bReapsEvery: number) {
     drivers: platform.template,
   };
   await writeFile(templates, JSON.stringify([stubborn]));
-  const lbPort = await freePort();
-  const env = {
-    LAUNCHER_TEMPLATES: templates,
-    // Only this platform: the reapers run every second.
-    LAUNCHER_DRIVERS: platform.driver,
-    LAUNCHER_DEFAULT_DRIVER: platform.driver,
-    LAUNCHER_TRUST_PROXY: "1",
-    LAUNCHER_ALLOWED_ORIGINS: `http://127.0.0.1:${lbPort}`,
-  };
-  const a = await startServer({ env: { ...env, LAUNCHER_REAP_INTERVAL: "1" } });
-  const b = await startServer({
-    stateDir: a.stateDir,
-    keys: a.keys,
-    env: { ...env, LAUNCHER_REAP_INTERVAL: String(bReapsEvery) },
+  const pair = await startReplicaPair({
+    env: {
+      LAUNCHER_TEMPLATES: templates,
+      // Only this platform: the reapers run every second.
+      LAUNCHER_DRIVERS: platform.driver,
+      LAUNCHER_DEFAULT_DRIVER: platform.driver,
+      LAUNCHER_TRUST_PROXY: "1",
+    },
+    a: { LAUNCHER_REAP_INTERVAL: "1" },
+    b: { LAUNCHER_REAP_INTERVAL: String(bReapsEvery) },
   });
-  const lb = await startNginx([a.port, b.port], lbPort);
   return {
-    a,
-    b,
-    lb,
+    ...pair,
     async [Symbol.asyncDispose]() {
-      await lb.stop();
-      await b.kill();
-      await a.dispose();
-      await b.dispose();
+      await pair[Symbol.asyncDispose]();
       await rm(dir, { recursive: true, force: true });
     },
   };

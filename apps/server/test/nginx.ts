@@ -90,20 +90,44 @@ export async function upstreamOf(url: string): Promise<number> {
   return Number(res.headers.get("x-launcher-upstream")?.split(":").at(-1));
 }
 
+export interface ReplicaPairOptions {
+  /** The environment of both replicas. */
+  env?: Record<string, string>;
+  /** What replica `a` (or `b`) has on top of `env`. */
+  a?: Record<string, string>;
+  b?: Record<string, string>;
+  nginx?: NginxOptions;
+}
+
 /**
- * Two replicas sharing one state dir and keyring behind nginx, as scripts/replicas.sh
- * runs them. They learn nginx's origin (the browser pages' origin) before nginx knows
- * their ports, so its port is picked first.
+ * Two replicas sharing one state dir and keyring behind nginx. They learn nginx's origin (the
+ * browser pages' origin, in `LAUNCHER_ALLOWED_ORIGINS`) before nginx knows their ports, so its
+ * port is picked first. Disposing stops all three and every instance they started.
  */
-export async function startReplicas() {
+export async function startReplicaPair(options: ReplicaPairOptions = {}) {
   const lbPort = await freePort();
-  const env = {
-    LAUNCHER_FIXTURES: "1",
-    LAUNCHER_TRUST_PROXY: "1",
-    LAUNCHER_ALLOWED_ORIGINS: `http://127.0.0.1:${lbPort}`,
+  const env = { LAUNCHER_ALLOWED_ORIGINS: `http://127.0.0.1:${lbPort}`, ...options.env };
+  const a = await startServer({ env: { ...env, ...options.a } });
+  const b = await startServer({
+    stateDir: a.stateDir,
+    keys: a.keys,
+    env: { ...env, ...options.b },
+  });
+  const lb = await startNginx([a.port, b.port], lbPort, options.nginx);
+  return {
+    a,
+    b,
+    lb,
+    async [Symbol.asyncDispose]() {
+      await lb.stop();
+      await b.kill();
+      await a.dispose();
+      await b.dispose();
+    },
   };
-  const a = await startServer({ env });
-  const b = await startServer({ stateDir: a.stateDir, keys: a.keys, env });
-  const lb = await startNginx([a.port, b.port], lbPort);
-  return { a, b, lb };
+}
+
+/** Two replicas behind nginx as scripts/replicas.sh runs them. */
+export function startReplicas() {
+  return startReplicaPair({ env: { LAUNCHER_FIXTURES: "1", LAUNCHER_TRUST_PROXY: "1" } });
 }
