@@ -60,11 +60,12 @@ export interface QuotasOptions {
  *   instances that are started but not listed yet, and each replica keeps at most one such
  *   instance, in all: a new one starts (its `turn`) only when every instance this process
  *   started before is listed or has ended its `ensure`, and only if a listing begun after
- *   that still leaves room. Take the instances that run at some moment, and among them X, the
- *   one whose deciding listing began last. Every other instance of X's replica was counted for
- *   X. Another replica's instance that X's listing missed was not listed when it began, so
- *   that replica decided its next one on a later listing, after X's: none that runs now. So
- *   X's count missed at most one per other replica: limit − 1 + 1 + (replicas − 1) at most.
+ *   that still leaves room. Why that is enough: take the instances that run at some moment,
+ *   and among them X, the one whose deciding listing began last. Every other one of X's
+ *   replica was counted for X (listed, or a slot). Another replica's instance that X's listing
+ *   missed was not listed yet when that listing began, so that replica decided its next new
+ *   one on a listing begun later still: none of those runs (X's began last). So X's count
+ *   missed at most one per other replica, and at most limit − 1 + 1 + (replicas − 1) run.
  *
  * @example
  * const quotas = createQuotas({ perUser: 3, global: 100, list: async () => (await lister.list()).instances });
@@ -172,6 +173,7 @@ export function createQuotas(options: QuotasOptions): Quotas {
         resolve();
       };
       const timer = setTimeout(done, ms);
+      timer.unref?.();
       wakers.add(done);
     });
 
@@ -237,6 +239,7 @@ export function createQuotas(options: QuotasOptions): Quotas {
               ),
             maxWaitMs,
           );
+          timer.unref?.();
           const onAbort = () => finish(signal.reason);
           const finish = (error?: unknown) => {
             clearTimeout(timer);
