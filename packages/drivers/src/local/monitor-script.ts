@@ -8,7 +8,8 @@ import { LOG_CUT_PREFIX } from "./record-files.ts";
  * (so followers need not poll), fails the launch when the health check does not pass in time,
  * writes the app's output to the log (cut to its tail past `logMaxBytes`, saying so), and when
  * the app ends records its exit status — so any launcher process, even one started later,
- * can tell what became of the instance. It forwards TERM to the app.
+ * can tell what became of the instance. It forwards TERM to the app. For an isolated
+ * instance it stays root (it writes the record) and starts the app as the instance's uid.
  *
  * It is plain JavaScript so that it runs from the state directory without a build. Its
  * command line holds the marker `launcher-monitor` and the instance folder, by which a
@@ -136,10 +137,13 @@ setTimeout(() => {
   // Destroyed before the app started (a destroy that gave up waiting for this monitor):
   // the tombstone was written before this check, or the destroy finds this process and stops it.
   if (existsSync(join(dir, "destroyed.json"))) process.exit(0);
+  // Isolated: the app runs as its own uid and gid (Node drops every supplementary group).
+  const user = typeof launch.uid === "number" ? { uid: launch.uid, gid: launch.uid } : {};
   child = spawn(launch.command[0], launch.command.slice(1), {
     cwd: launch.cwd,
     env: { ...process.env, ...launch.env, LAUNCHER_INSTANCE: process.env.LAUNCHER_INSTANCE },
     stdio: ["ignore", "pipe", "pipe"],
+    ...user,
   });
   let closed = 0;
   let exitStatus;
