@@ -1,8 +1,8 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { DriverError, isInstanceId } from "../driver.ts";
-import type { ProcessEntry } from "./proc.ts";
 import { holderOf, release, reserve } from "./ports.ts";
+import type { ProcessEntry } from "./proc.ts";
 
 /** The uids the local driver may run instances as, `first` to `last` inclusive (never 0). */
 export interface UidRange {
@@ -92,10 +92,7 @@ export function releaseUid(dir: string, uid: number, id: string): Promise<void> 
 }
 
 /** The reservations whose instance is gone (no record, or torn down): the sweep's to finish. */
-export async function orphanedUids(
-  dir: string,
-  instancesDir: string,
-): Promise<UidReservation[]> {
+export async function orphanedUids(dir: string, instancesDir: string): Promise<UidReservation[]> {
   const all = await uidReservations(dir);
   const gone = await Promise.all(all.map((r) => recordGone(instancesDir, r.holder)));
   return all.filter((_, index) => gone[index]);
