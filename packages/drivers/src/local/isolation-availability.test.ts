@@ -9,7 +9,7 @@ import { TemplateSchema } from "../template.ts";
 import { bundledTemplates } from "../templates/index.ts";
 import * as kit from "./isolation-test-kit.ts";
 import { createLocalDriver } from "./local-driver.ts";
-import { until, useLocalState } from "./local-test-kit.ts";
+import { password, scratchpad, until, useLocalState } from "./local-test-kit.ts";
 import { unreachableReason } from "./reach.ts";
 
 const { skipIsolation, testRange } = kit;
@@ -57,6 +57,30 @@ describe.skipIf(skipIsolation)(title, () => {
     } finally {
       await rm(closed, { recursive: true, force: true });
     }
+  });
+
+  it("runs Scratchpad as an instance's own uid where the checkout is open to it, and says why not where it is not", async () => {
+    const driver = local.makeDriver({ uids: range });
+    const template = bundledTemplates().find((t) => t.id === "scratchpad")!;
+    const offer = await driver.availableFor(template);
+    const closed = await unreachableReason(scratchpad, range.first, range.first, "read");
+    if (closed) {
+      // A checkout under /root (CI may clone there): unavailable, and why.
+      expect(offer).toEqual({
+        available: false,
+        reason: `Scratchpad cannot run as an instance's own uid here: ${closed}`,
+      });
+      return;
+    }
+    expect(offer).toEqual({ available: true });
+    const spec = newInstanceSpec(template);
+    await driver.ensure(spec, { SCRATCHPAD_PASSWORD: password }, kit.never);
+    const { last } = await until(driver, spec.id, ["ready", "failed"]);
+    expect(last.phase, last.logTail.join("\n")).toBe("ready");
+    const auth = { authorization: `Basic ${btoa(`u:${password}`)}` };
+    expect((await fetch(last.url!, { headers: auth })).status).toBe(200);
+    expect((await stat(join(local.workRoot, spec.id))).uid).toBeGreaterThanOrEqual(range.first);
+    await driver.destroy(spec.id);
   });
 
   it("opens its work root to the uids only to pass through (0711), and refuses one they cannot reach", async () => {
