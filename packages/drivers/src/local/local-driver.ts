@@ -180,7 +180,7 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
         }),
       );
       // Uids left reserved for instances that are gone (a teardown or start cut short).
-      if (range) await reclaimOrphanedUids(platform);
+      await reclaimOrphanedUids(platform);
     },
   };
 }

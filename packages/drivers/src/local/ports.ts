@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
+import { link, mkdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { isInstanceId } from "../driver.ts";
@@ -83,16 +83,20 @@ export async function reserve(
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, String(port));
   for (let attempt = 0; attempt < 2; attempt++) {
+    // Written whole, then linked into place (which fails if it exists): a launcher killed at
+    // any instant leaves no empty reservation that nobody could ever reclaim.
+    const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await writeFile(tmp, id, { mode: 0o600 });
     try {
-      const handle = await open(path, "wx", 0o600);
-      await handle.writeFile(id);
-      await handle.close();
+      await link(tmp, path);
       return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const owner = (await readFile(path, "utf8").catch(() => "")).trim();
       if (!owner || owner === id || !(await isStale(owner))) return owner === id;
       await rm(path, { force: true });
+    } finally {
+      await unlink(tmp).catch(() => {});
     }
   }
   return false;

@@ -81,9 +81,10 @@ export async function teardown(platform: LocalPlatform, id: string): Promise<voi
   const recorded = [state.monitor, state.app].flatMap((mark) =>
     mark && mark.startTime !== undefined ? [{ pid: mark.pid, startTime: mark.startTime }] : [],
   );
-  // Isolated: every uid reserved for it (one; more if a start was taken over). Its files are
-  // removed only once nothing runs as them, and the uids released only after that.
-  const uids = platform.settings.uids ? await uidsOf(platform.uidsDir, id) : [];
+  // Isolated: every uid reserved for it (one; more if a start was taken over), looked up even
+  // when the driver no longer isolates. Its files are removed only once nothing runs as them,
+  // and the uids released only after that.
+  const uids = await uidsOf(platform.uidsDir, id);
   await stopProcesses(platform, id, recorded, () => stillHeld(platform.uidsDir, id, uids));
   await rm(platform.workDirOf(id), { recursive: true, force: true });
   if (state.launch) await release(platform.portsDir, state.launch.port, id);
