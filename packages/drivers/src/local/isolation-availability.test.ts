@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { newInstanceSpec } from "../driver-fixtures.ts";
 import { TemplateSchema } from "../template.ts";
 import { bundledTemplates } from "../templates/index.ts";
+import { accountInRange } from "./isolation.ts";
 import * as kit from "./isolation-test-kit.ts";
 import { createLocalDriver } from "./local-driver.ts";
 import { password, scratchpad, until, useLocalState } from "./local-test-kit.ts";
@@ -117,6 +118,36 @@ describe.skipIf(skipIsolation)(title, () => {
       );
     } finally {
       await rm(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a range that holds a user's or a group's id, naming it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "launcher-accounts-"));
+    try {
+      const files = { passwd: join(dir, "passwd"), group: join(dir, "group") };
+      await writeFile(
+        files.passwd,
+        "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n",
+      );
+      await writeFile(files.group, "root:x:0:\nstaff:x:50:\n");
+      expect(await accountInRange({ first: 2000, last: 2999 }, files)).toBeUndefined();
+      expect(await accountInRange({ first: 900, last: 1000 }, files)).toBe(
+        `user alice (1000) of ${files.passwd}`,
+      );
+      expect(await accountInRange({ first: 40, last: 60 }, files)).toBe(
+        `group staff (50) of ${files.group}`,
+      );
+      // This machine's own accounts: root's group (0) is never in a range; uid 1 is (daemon).
+      const driver = local.makeDriver({ uids: { first: 1, last: 99 } });
+      const answer = await driver.available();
+      const own = await accountInRange({ first: 1, last: 99 });
+      if (own) {
+        expect(answer.available ? "" : answer.reason).toBe(
+          `The uid range 1-99 holds the ${own}: give instances uids no user or group has`,
+        );
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

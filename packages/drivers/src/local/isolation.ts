@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { access, chmod, chown, mkdir, rm, stat } from "node:fs/promises";
+import { access, chmod, chown, mkdir, readFile, rm, stat } from "node:fs/promises";
 import { delimiter, isAbsolute, join } from "node:path";
 import type { LocalSpec } from "../template.ts";
 import { unreachableReason } from "./reach.ts";
@@ -35,8 +35,32 @@ export function checkUidRange(range: UidRange): UidRange {
 const octal = (mode: number) => (mode & 0o777).toString(8).padStart(4, "0");
 
 /**
+ * A user or group of this machine whose id falls in the range, described, or `undefined`. An
+ * instance would act as that user, or (its gid being its uid) get that group's access to files.
+ */
+export async function accountInRange(
+  range: UidRange,
+  files = { passwd: "/etc/passwd", group: "/etc/group" },
+): Promise<string | undefined> {
+  for (const [kind, path] of [
+    ["user", files.passwd],
+    ["group", files.group],
+  ] as const) {
+    const text = await readFile(path, "utf8").catch(() => "");
+    for (const line of text.split("\n")) {
+      const [name, , id] = line.split(":");
+      const number = Number(id);
+      if (name && id && number >= range.first && number <= range.last) {
+        return `${kind} ${name} (${number}) of ${path}`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
  * Why instances cannot be isolated here, or `undefined` when they can: the launcher must be
- * root, the work root reachable by the range's uids (it is made 0711: they may pass through
+ * root, no user or group of the machine may have an id in the range, the work root reachable by the range's uids (it is made 0711: they may pass through
  * to their own folder, not list the others), and the state dir out of their reach.
  */
 export async function isolationProblem(
@@ -47,6 +71,10 @@ export async function isolationProblem(
   const self = process.getuid?.();
   if (self !== 0) {
     return `Running local instances as their own uids needs the launcher to run as root (it runs as uid ${self})`;
+  }
+  const taken = await accountInRange(range);
+  if (taken) {
+    return `The uid range ${range.first}-${range.last} holds the ${taken}: give instances uids no user or group has`;
   }
   await chmod(workRoot, 0o711);
   const blocked = await unreachableReason(workRoot, range.first, range.first, "enter");
