@@ -4,6 +4,9 @@ import type { Driver, InstanceSpec } from "../driver.ts";
 import { newInstanceSpec } from "../driver-fixtures.ts";
 import { TemplateSchema } from "../template.ts";
 import { probeTemplateInput } from "./fixtures/probe-app.ts";
+
+export { probeTemplateInput };
+
 import { until } from "./local-test-kit.ts";
 import type { UidRange } from "./uids.ts";
 

@@ -4,8 +4,10 @@ import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { waitFor } from "@launcher/testing";
 import { describe, expect, it } from "vitest";
+import { newInstanceSpec } from "../driver-fixtures.ts";
+import { TemplateSchema } from "../template.ts";
 import * as kit from "./isolation-test-kit.ts";
-import { isAlive, useLocalState } from "./local-test-kit.ts";
+import { isAlive, until, useLocalState } from "./local-test-kit.ts";
 
 const { ask, attempt, launchProbe, processesIn, skipIsolation, testRange, uidOf } = kit;
 
@@ -138,6 +140,34 @@ describe.skipIf(skipIsolation)(title, () => {
     const next = await launchProbe(driver);
     expect(next.who.uid).toBeGreaterThanOrEqual(range.first);
     await driver.destroy(next.id);
+  });
+
+  it("is never ready on a port another instance squats on: the listener must be its own uid's", async () => {
+    // Regression: the monitor took any answer on the instance's port for its app's. Another
+    // instance that bound the port first (during the start delay) would have been shown as
+    // ready, and received the user's credentials.
+    const driver = makeDriver();
+    const rogue = await launchProbe(driver);
+    const input = kit.probeTemplateInput("held");
+    const held = { ...input, drivers: { local: { ...input.drivers.local, startDelay: 1 } } };
+    const spec = newInstanceSpec(TemplateSchema.parse(held));
+    // Not awaited: ensure follows the launch to its end, and the squat must come first.
+    const ensured = driver
+      .ensure(spec, { PROBE_SECRET: "probe-secret-value-0123" }, kit.never)
+      .then(
+        () => "resolved",
+        (error: Error) => error.message,
+      );
+    const launchFile = join(local.stateDir, "instances", spec.id, "launch.json");
+    await waitFor(async () => existsSync(launchFile), "the victim's launch record");
+    const { port } = JSON.parse(await readFile(launchFile, "utf8"));
+    expect(await ask<string>(rogue.url, `/squat?port=${port}`)).toBe("ok");
+    const { last, seen } = await until(driver, spec.id, ["ready", "failed"]);
+    expect(seen.map((o) => o.phase)).not.toContain("ready");
+    expect(last.phase).toBe("failed");
+    // The victim's app could not bind its port: it failed, and said so.
+    expect(await ensured).toBe("The instance exited (code 1)");
+    await Promise.all([driver.destroy(rogue.id), driver.destroy(spec.id)]);
   });
 
   it("keeps a failed instance's uid until it is destroyed", async () => {
