@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { newInstanceSpec } from "../driver-fixtures.ts";
 import { TemplateSchema } from "../template.ts";
 import { bundledTemplates } from "../templates/index.ts";
-import { accountInRange } from "./isolation.ts";
+import { accountInRange, unmappedReason } from "./isolation.ts";
 import * as kit from "./isolation-test-kit.ts";
 import { createLocalDriver } from "./local-driver.ts";
 import { password, scratchpad, until, useLocalState } from "./local-test-kit.ts";
@@ -149,6 +149,24 @@ describe.skipIf(skipIsolation)(title, () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it("refuses a range this user namespace does not map", async () => {
+    // This machine maps the test's range (or the other tests here could not run).
+    expect(await unmappedReason(range)).toBeUndefined();
+    // A container mapping ids 0-65535 only, and gids 0-999.
+    const maps: Record<string, string> = {
+      "/proc/self/uid_map": "         0     100000      65536\n",
+      "/proc/self/gid_map": "0 100000 1000\n",
+    };
+    const read = async (path: string) => maps[path]!;
+    expect(await unmappedReason({ first: 60_000, last: 70_000 }, read)).toBe(
+      "60000-70000 are not all mapped in /proc/self/uid_map",
+    );
+    expect(await unmappedReason({ first: 2000, last: 2999 }, read)).toBe(
+      "2000-2999 are not all mapped in /proc/self/gid_map",
+    );
+    expect(await unmappedReason({ first: 100, last: 999 }, read)).toBeUndefined();
   });
 
   it("refuses a bad range when it is made", () => {

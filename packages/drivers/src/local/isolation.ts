@@ -35,6 +35,29 @@ export function checkUidRange(range: UidRange): UidRange {
 const octal = (mode: number) => (mode & 0o777).toString(8).padStart(4, "0");
 
 /**
+ * Why the range is not wholly usable in this user namespace (a container may map only some
+ * ids: `setuid` to an unmapped one fails), or `undefined`. Each of /proc/self/uid_map and
+ * gid_map lists extents `inside outside count`; the range must sit within one of each.
+ */
+export async function unmappedReason(
+  range: UidRange,
+  read = (path: string) => readFile(path, "utf8"),
+): Promise<string | undefined> {
+  for (const kind of ["uid", "gid"] as const) {
+    const path = `/proc/self/${kind}_map`;
+    const text = await read(path).catch(() => undefined);
+    if (text === undefined) continue; // No user namespaces here: every id is usable.
+    const inside = text
+      .trim()
+      .split("\n")
+      .map((line) => line.trim().split(/\s+/).map(Number))
+      .some(([start = 0, , count = 0]) => range.first >= start && range.last < start + count);
+    if (!inside) return `${range.first}-${range.last} are not all mapped in ${path}`;
+  }
+  return undefined;
+}
+
+/**
  * A user or group of this machine whose id falls in the range, described, or `undefined`. An
  * instance would act as that user, or (its gid being its uid) get that group's access to files.
  */
@@ -72,6 +95,8 @@ export async function isolationProblem(
   if (self !== 0) {
     return `Running local instances as their own uids needs the launcher to run as root (it runs as uid ${self})`;
   }
+  const unmapped = await unmappedReason(range);
+  if (unmapped) return `The uid range cannot be used in this container: ${unmapped}`;
   const taken = await accountInRange(range);
   if (taken) {
     return `The uid range ${range.first}-${range.last} holds the ${taken}: give instances uids no user or group has`;
