@@ -170,6 +170,25 @@ describe.skipIf(skipIsolation)(title, () => {
     await Promise.all([driver.destroy(rogue.id), driver.destroy(spec.id)]);
   });
 
+  it("fails a launch with why when every uid of the range is taken", async () => {
+    const one = testRange();
+    const single = { first: one.first, last: one.first };
+    const driver = local.makeDriver({ uids: single });
+    const first = await launchProbe(driver);
+    expect(first.who.uid).toBe(single.first);
+    const spec = kit.newProbeSpec();
+    const refused = await launchProbe(driver, spec).catch((error: Error) => error.message);
+    expect(refused).toBe(
+      `Every uid of ${single.first}-${single.first} is taken: no more local instances can start until some are destroyed`,
+    );
+    expect((await until(driver, spec.id, ["failed"])).last.error).toBe(refused);
+    await driver.destroy(spec.id);
+    await driver.destroy(first.id);
+    const next = await launchProbe(driver);
+    expect(next.who.uid).toBe(single.first);
+    await driver.destroy(next.id);
+  });
+
   it("keeps a failed instance's uid until it is destroyed", async () => {
     const driver = makeDriver();
     const probe = await launchProbe(driver);
