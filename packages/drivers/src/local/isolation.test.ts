@@ -136,10 +136,11 @@ describe.skipIf(skipIsolation)(title, () => {
     expect(await isAlive(probe.who.pid)).toBe(false);
     expect(existsSync(join(local.workRoot, probe.id))).toBe(false);
     expect(existsSync(reservation(uid))).toBe(false);
-    // The freed uid can be handed out again: the next launch may get it and runs.
-    const next = await launchProbe(driver);
-    expect(next.who.uid).toBeGreaterThanOrEqual(range.first);
-    await driver.destroy(next.id);
+    // The freed uid is handed out again: a driver with only that uid launches on it.
+    const only = local.makeDriver({ uids: { first: uid, last: uid } });
+    const next = await launchProbe(only);
+    expect(next.who.uid).toBe(uid);
+    await only.destroy(next.id);
   });
 
   it("is never ready on a port another instance squats on: the listener must be its own uid's", async () => {
