@@ -1,4 +1,6 @@
+import { networkInterfaces } from "node:os";
 import { type Driver, DriverError } from "@launcher/drivers";
+import { LOOPBACK_RANGES, makeTrustedProxies } from "./auth/trusted-proxies.ts";
 import type { Env } from "./env.ts";
 import { type LazyDriver, lazyDriver } from "./lazy-driver.ts";
 import type { Logger } from "./logger.ts";
@@ -8,14 +10,55 @@ export function localVars(env: Env): Record<string, string> {
   return { scratchpad: env.LAUNCHER_SCRATCHPAD };
 }
 
+/** How the local driver runs instances here (see `localIsolation`). */
+export type LocalIsolation =
+  | { mode: "isolated"; uids: { first: number; last: number } }
+  | { mode: "shared" }
+  | { mode: "refused"; reason: string };
+
 /**
- * Why the local driver offers nothing here, if it does not: it runs instances as the launcher's
- * own user, in reach of each other's files and environments and of the launcher's state dir,
- * which is safe for one user (`LAUNCHER_AUTH=none`) but not for many.
+ * Whether the local driver runs each instance as its own uid, runs them all as the launcher's
+ * own user, or offers nothing (and why). As its own uid when the launcher runs as root
+ * (`uid` 0) with `LAUNCHER_LOCAL_UIDS` set, whatever `LAUNCHER_AUTH` says (it is strictly
+ * safer). As the launcher's user (in reach of each other's files and environments and of the
+ * state dir) only for the one user of `LAUNCHER_AUTH=none`, or where the operator trusts every
+ * user (`LAUNCHER_LOCAL_SHARED_USER=1`). Set but not root: refused rather than silently shared.
  */
-export function localIsolationRefusal(env: Env): string | undefined {
-  if (env.LAUNCHER_AUTH === "none" || env.LAUNCHER_LOCAL_SHARED_USER) return undefined;
-  return "With sign-in on, the local driver cannot keep users apart (every instance would run as the launcher's own user); use docker, kubernetes or fly, or set LAUNCHER_LOCAL_SHARED_USER=1 where all users are trusted";
+export function localIsolation(env: Env, uid = process.getuid?.()): LocalIsolation {
+  const range = env.LAUNCHER_LOCAL_UIDS;
+  if (range && uid === 0) return { mode: "isolated", uids: range };
+  if (env.LAUNCHER_LOCAL_SHARED_USER) return { mode: "shared" };
+  const others =
+    "use docker, kubernetes or fly, or set LAUNCHER_LOCAL_SHARED_USER=1 where all users are trusted";
+  if (range) {
+    return {
+      mode: "refused",
+      reason: `LAUNCHER_LOCAL_UIDS is set, but the launcher runs as uid ${uid}, not root, so the local driver cannot keep users apart (run each instance as its own uid): run it as root, or ${others}`,
+    };
+  }
+  if (env.LAUNCHER_AUTH === "none") return { mode: "shared" };
+  const root = uid === 0 ? "" : ` (it runs as uid ${uid})`;
+  return {
+    mode: "refused",
+    reason: `With sign-in on, the local driver cannot keep users apart unless it runs each instance as its own uid: run the launcher as root${root} with LAUNCHER_LOCAL_UIDS set to a range of unused uids (e.g. 200000-200999), or ${others}`,
+  };
+}
+
+/**
+ * The addresses of this machine that `LAUNCHER_AUTH=header` trusts as proxies. A local
+ * instance can connect from any of them (it may bind any local address), so with header
+ * sign-in it could name any user to the launcher — isolated or not.
+ */
+export function trustedLocalAddresses(
+  env: Env,
+  local = Object.values(networkInterfaces()).flatMap((list) => list?.map((a) => a.address) ?? []),
+): string[] {
+  if (env.LAUNCHER_AUTH !== "header") return [];
+  const trusted = makeTrustedProxies([
+    ...env.LAUNCHER_TRUSTED_PROXIES,
+    ...(env.LAUNCHER_TRUST_PROXY ? LOOPBACK_RANGES : []),
+  ]);
+  return [...new Set(["127.0.0.1", "::1", ...local])].filter((address) => trusted.has(address));
 }
 
 /** `driver` with every template unavailable for `reason`; what runs can still be listed and destroyed. */
@@ -39,6 +82,18 @@ export function createDrivers(env: Env, logger: Logger): Map<string, LazyDriver>
   const factories: Record<Env["LAUNCHER_DRIVERS"][number], () => Promise<Driver>> = {
     local: async () => {
       const { createLocalDriver } = await import("@launcher/drivers/local");
+      const isolation = localIsolation(env);
+      if (isolation.mode === "isolated") {
+        const { first, last } = isolation.uids;
+        logger.info({ driver: "local" }, `each instance runs as its own uid (${first}-${last})`);
+      }
+      const spoofable = isolation.mode === "refused" ? [] : trustedLocalAddresses(env);
+      if (spoofable.length > 0) {
+        logger.warn(
+          { driver: "local", addresses: spoofable },
+          "local instances can connect from a trusted proxy's address and name any user in the user header: put the proxy on another machine, block the instances' uids from the launcher's port (iptables -m owner), or use LAUNCHER_AUTH=oidc",
+        );
+      }
       const local = createLocalDriver({
         stateDir: env.LAUNCHER_STATE_DIR,
         workRoot: env.LAUNCHER_WORK_DIR,
@@ -46,9 +101,9 @@ export function createDrivers(env: Env, logger: Logger): Map<string, LazyDriver>
         publicHost: env.LAUNCHER_PUBLIC_HOST,
         // Its sweep finishes cut-short teardowns and drops tombstones past this lifetime.
         tombstoneTtlSeconds,
+        ...(isolation.mode === "isolated" ? { uids: isolation.uids } : {}),
       });
-      const refusal = localIsolationRefusal(env);
-      return refusal ? refuseLaunches(local, refusal) : local;
+      return isolation.mode === "refused" ? refuseLaunches(local, isolation.reason) : local;
     },
     docker: async () =>
       (await import("@launcher/drivers/docker")).createDockerDriver({

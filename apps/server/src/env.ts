@@ -25,6 +25,21 @@ const proxies = list.pipe(
 );
 // A header name as HTTP defines a token.
 const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "not an HTTP header name");
+/** `first-last`, e.g. `200000-200999`: uids for local instances; never root (0), never -1. */
+const uidRange = z.string().transform((text, ctx) => {
+  const match = /^\s*(\d{1,10})\s*-\s*(\d{1,10})\s*$/.exec(text);
+  const fail = (message: string) => {
+    ctx.addIssue({ code: "custom", message });
+    return z.NEVER;
+  };
+  if (!match) return fail(`not a uid range "first-last" (e.g. 200000-200999): "${text}"`);
+  const first = Number(match[1]);
+  const last = Number(match[2]);
+  if (first === 0) return fail("uid 0 is root: the range must start at 1 or above");
+  if (last < first) return fail(`the range ends (${last}) before it starts (${first})`);
+  if (last > 4_294_967_294) return fail("the range goes past the largest uid, 4294967294");
+  return { first, last };
+});
 const publicUrl = z
   .url({ protocol: /^https?$/ })
   .refine((u) => new URL(u).pathname === "/" && !new URL(u).search, "must have no path or query")
@@ -64,6 +79,12 @@ export const EnvSchema = z.object({
    * user (they can read each other's files and environments): only where all users are trusted.
    */
   LAUNCHER_LOCAL_SHARED_USER: flag.default(false),
+  /**
+   * `first-last`: uids nothing else uses, from which the local driver runs each instance as its
+   * own user (the launcher must run as root). With sign-in on, the local driver offers templates
+   * only so, or with LAUNCHER_LOCAL_SHARED_USER=1.
+   */
+  LAUNCHER_LOCAL_UIDS: uidRange.optional(),
   /** Who the user is: `none` (one user, `local`), `header` (a trusted proxy says), `oidc`. */
   LAUNCHER_AUTH: z.enum(AUTH_MODES).default("none"),
   /** With `header`: the header that names the user. */

@@ -77,7 +77,12 @@ async function start(
     return await startInstance(platform, spec, env);
   } catch (error) {
     const bad = error instanceof TypeError;
-    const reason = bad ? `Bad launch spec: ${error.message}` : "The instance could not start";
+    // A DriverError says why in words fit for users (every uid of the range is taken).
+    const reason = bad
+      ? `Bad launch spec: ${error.message}`
+      : error instanceof DriverError
+        ? error.message
+        : "The instance could not start";
     const failed = { at: Date.now(), reason, step: "create" };
     await addMarker(platform.dirOf(spec.id), "failed.json", failed);
     throw new DriverError(bad ? "bad_spec" : "platform", reason, { cause: error });

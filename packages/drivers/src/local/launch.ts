@@ -3,10 +3,12 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { InstanceSpec, SecretEnv } from "../driver.ts";
 import { fillPlaceholders } from "../template.ts";
+import { isolatedEnv, prepareIsolatedWorkDir } from "./isolation.ts";
 import type { LocalPlatform } from "./platform.ts";
 import { pickInstancePort } from "./ports.ts";
 import type { LaunchFile } from "./record.ts";
 import { writeAtomic } from "./record-files.ts";
+import { reserveUid } from "./uids.ts";
 
 /** The placeholders a local spec may use (see template.ts). */
 export function varsFor(platform: LocalPlatform, id: string, port: number): Record<string, string> {
@@ -20,9 +22,10 @@ export function varsFor(platform: LocalPlatform, id: string, port: number): Reco
 }
 
 /**
- * Starts a claimed instance: picks its port, makes its own folder, writes `launch.json` (no
- * secret) and spawns its monitor with the secrets in its environment; returns the monitor.
- * Throws a `TypeError` for a spec whose placeholders cannot be filled.
+ * Starts a claimed instance: picks its port (and, isolating, reserves its uid), makes its own
+ * folder (then owned by that uid), writes `launch.json` (no secret) and spawns its monitor
+ * with the secrets in its environment; returns the monitor. Throws a `TypeError` for a spec
+ * whose placeholders cannot be filled.
  */
 export async function startInstance(
   platform: LocalPlatform,
@@ -35,10 +38,22 @@ export async function startInstance(
   const vars = varsFor(platform, spec.id, port);
   const fill = (text: string) => fillPlaceholders(text, vars);
   const workDir = platform.workDirOf(spec.id);
+  const command = local.command.map(fill);
+  const appEnv = Object.fromEntries(Object.entries(local.env).map(([k, v]) => [k, fill(v)]));
+  const range = settings.uids;
+  const uid = range
+    ? await reserveUid({
+        dir: platform.uidsDir,
+        range,
+        id: spec.id,
+        table: await platform.processes(),
+      })
+    : undefined;
   const launch: LaunchFile = {
     id: spec.id,
-    command: local.command.map(fill),
-    env: Object.fromEntries(Object.entries(local.env).map(([k, v]) => [k, fill(v)])),
+    command,
+    // The template's own env may set HOME (Jupyter's is a folder of the work dir).
+    env: uid === undefined ? appEnv : { ...isolatedEnv(workDir, uid), ...appEnv },
     cwd: workDir,
     port,
     url: `http://${settings.publicHost}:${port}${fill(local.urlPath)}`,
@@ -47,9 +62,14 @@ export async function startInstance(
     timeout: local.timeout,
     startDelayMs: local.startDelay * 1000,
     logMaxBytes: settings.logMaxBytes,
+    ...(uid === undefined ? {} : { uid }),
   };
-  await mkdir(workDir, { recursive: true, mode: 0o700 });
-  for (const sub of local.dirs) await mkdir(join(workDir, sub), { recursive: true, mode: 0o700 });
+  if (uid !== undefined) {
+    await prepareIsolatedWorkDir(workDir, local.dirs, uid);
+  } else {
+    await mkdir(workDir, { recursive: true, mode: 0o700 });
+    for (const sub of local.dirs) await mkdir(join(workDir, sub), { recursive: true, mode: 0o700 });
+  }
   await writeAtomic(platform.dirOf(spec.id), "launch.json", launch);
   await platform.writeMonitor();
   return platform.spawnMonitor(spec.id, env);

@@ -8,11 +8,12 @@ import { destroyInstance } from "../lifecycle.ts";
 import { observeLoop } from "../observe-loop.ts";
 import { fillPlaceholders, type Template } from "../template.ts";
 import { ensureLocalInstance } from "./ensure.ts";
+import { checkUidRange, isolationProblem, templateUnreachable } from "./isolation.ts";
 import { varsFor } from "./launch.ts";
 import { createLocalPlatform, type LocalDriverOptions, resolveSettings } from "./platform.ts";
 import { phaseOf, toInstanceInfo } from "./record.ts";
 import { addMarker, markedAt, readRecord } from "./record-files.ts";
-import { teardown } from "./teardown.ts";
+import { reclaimOrphanedUids, teardown } from "./teardown.ts";
 import { watchInstance } from "./watch.ts";
 import { checkWorkRoot } from "./work-root.ts";
 
@@ -31,7 +32,8 @@ const errorText = (error: unknown) => (error instanceof Error ? error.message : 
 /**
  * The embedded default driver: runs a template's command on this machine under a detached
  * monitor that outlives the launcher. The platform is a folder per instance under the state
- * dir (see record.ts); secrets reach the app only through its environment.
+ * dir (see record.ts); secrets reach the app only through its environment. With `uids`, each
+ * instance's app runs as its own uid (see isolation.ts).
  *
  * @example
  * const driver = createLocalDriver({ stateDir: ".launcher", vars: { scratchpad } });
@@ -39,9 +41,15 @@ const errorText = (error: unknown) => (error instanceof Error ? error.message : 
  * for await (const o of driver.observe(spec.id, signal)) console.log(o.phase);
  */
 export function createLocalDriver(options: LocalDriverOptions): Driver {
+  if (options.uids) checkUidRange(options.uids);
   const settings = resolveSettings(options);
   const platform = createLocalPlatform(settings);
-  const workRoot = cacheFor(5000, () => checkWorkRoot(settings.workRoot));
+  const range = settings.uids;
+  const workRoot = cacheFor(5000, async () => {
+    await checkWorkRoot(settings.workRoot);
+    const problem = range && (await isolationProblem(range, settings.stateDir, settings.workRoot));
+    if (problem) throw new DriverError("unavailable", problem);
+  });
   const onPath = cacheByKey(5000, findOnPath);
 
   /** Observations of one instance: the shared loop, woken by inotify on its folder. */
@@ -60,7 +68,8 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
   async function available(): Promise<Availability> {
     try {
       await workRoot();
-      return { available: true, detail: "this machine" };
+      const detail = range ? `this machine, each instance as its own uid` : "this machine";
+      return { available: true, detail };
     } catch (error) {
       return { available: false, reason: errorText(error) };
     }
@@ -78,16 +87,22 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
       if (local.requires && !(await onPath(local.requires))) {
         return { available: false, reason: `\`${local.requires}\` was not found on PATH` };
       }
+      const vars = varsFor(platform, "0".repeat(32), 0);
+      let command: string[];
       try {
-        const vars = varsFor(platform, "0".repeat(32), 0);
-        for (const arg of local.command.slice(0, 2)) {
-          const path = fillPlaceholders(arg, vars);
-          if (isAbsolute(path)) await access(path);
-        }
+        command = local.command.slice(0, 2).map((arg) => fillPlaceholders(arg, vars));
+        for (const path of command) if (isAbsolute(path)) await access(path);
       } catch {
         return {
           available: false,
           reason: `${template.name} is not built here (run the build first)`,
+        };
+      }
+      const unreachable = range && (await templateUnreachable(local, command, range));
+      if (unreachable) {
+        return {
+          available: false,
+          reason: `${template.name} cannot run as an instance's own uid here: ${unreachable}`,
         };
       }
       return { available: true };
@@ -164,6 +179,8 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
           }
         }),
       );
+      // Uids left reserved for instances that are gone (a teardown or start cut short).
+      await reclaimOrphanedUids(platform);
     },
   };
 }

@@ -5,10 +5,12 @@ import { LOG_CUT_PREFIX } from "./record-files.ts";
  * each instance; it outlives the launcher. It records its own pid first, starts the app with
  * the environment it was given (the secrets live only there), records the app's pid, probes
  * the app's port and health path and records `listening` and `ready` the moment they answer
- * (so followers need not poll), fails the launch when the health check does not pass in time,
+ * (so followers need not poll) — isolated, only once the port's listener runs as the app's uid —
+ * fails the launch when the health check does not pass in time,
  * writes the app's output to the log (cut to its tail past `logMaxBytes`, saying so), and when
  * the app ends records its exit status — so any launcher process, even one started later,
- * can tell what became of the instance. It forwards TERM to the app.
+ * can tell what became of the instance. It forwards TERM to the app. For an isolated
+ * instance it stays root (it writes the record) and starts the app as the instance's uid.
  *
  * It is plain JavaScript so that it runs from the state directory without a build. Its
  * command line holds the marker `launcher-monitor` and the instance folder, by which a
@@ -91,6 +93,33 @@ const appAlive = () => {
   const fields = stat(child.pid);
   return !!fields && fields[0] !== "Z" && fields[0] !== "X";
 };
+// Isolated: the listener on the port must be the app's own uid's. Another instance may have
+// bound the port first (it can reach every port on loopback): its answers are not our app's,
+// and the user would hand it their credentials. /proc/net/tcp* shows each socket's uid.
+const LOOPBACK_LISTENS = ["0100007F", "00000000", "0".repeat(32), "0000000000000000FFFF00000100007F"];
+const portIsOurs = () => {
+  if (typeof launch.uid !== "number") return true;
+  const port = launch.port.toString(16).toUpperCase().padStart(4, "0");
+  let ours = false;
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = readFileSync(table, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\\n").slice(1)) {
+      const [, local, , state, , , , uid] = line.trim().split(/\\s+/);
+      if (state !== "0A" || !local) continue; // 0A: LISTEN
+      const [address, localPort] = local.split(":");
+      if (localPort !== port) continue;
+      // Any other uid on the port, on any address (the public host's), is not our app.
+      if (Number(uid) !== launch.uid) return false;
+      if (LOOPBACK_LISTENS.includes(address)) ours = true;
+    }
+  }
+  return ours;
+};
 let listening = false;
 let ready = false;
 let probeStart = 0;
@@ -105,7 +134,7 @@ const probe = () => {
   };
   const req = request(launch.healthUrl, { agent: false, timeout: 2000 }, (res) => {
     res.resume();
-    if (res.statusCode >= 200 && res.statusCode < 300 && appAlive()) {
+    if (res.statusCode >= 200 && res.statusCode < 300 && appAlive() && portIsOurs()) {
       settled = true;
       ready = true;
       mark("ready.json", {});
@@ -113,7 +142,7 @@ const probe = () => {
   });
   req.on("socket", (socket) =>
     socket.on("connect", () => {
-      if (!listening && appAlive()) {
+      if (!listening && appAlive() && portIsOurs()) {
         listening = true;
         mark("listening.json", {});
       }
@@ -136,10 +165,13 @@ setTimeout(() => {
   // Destroyed before the app started (a destroy that gave up waiting for this monitor):
   // the tombstone was written before this check, or the destroy finds this process and stops it.
   if (existsSync(join(dir, "destroyed.json"))) process.exit(0);
+  // Isolated: the app runs as its own uid and gid (Node drops every supplementary group).
+  const user = typeof launch.uid === "number" ? { uid: launch.uid, gid: launch.uid } : {};
   child = spawn(launch.command[0], launch.command.slice(1), {
     cwd: launch.cwd,
     env: { ...process.env, ...launch.env, LAUNCHER_INSTANCE: process.env.LAUNCHER_INSTANCE },
     stdio: ["ignore", "pipe", "pipe"],
+    ...user,
   });
   let closed = 0;
   let exitStatus;

@@ -7,6 +7,7 @@ import { MONITOR_SCRIPT } from "./monitor-script.ts";
 import { INSTANCE_ENV, isSameProcessAlive, readProcessTable } from "./proc.ts";
 import { monitorMatters, type ProcessFacts, type RecordState, toObservation } from "./record.ts";
 import { readLogTail, readRecord } from "./record-files.ts";
+import type { UidRange } from "./uids.ts";
 import { defaultWorkRoot } from "./work-root.ts";
 
 export interface LocalDriverOptions {
@@ -35,6 +36,13 @@ export interface LocalDriverOptions {
   logMaxBytes?: number;
   /** How long `sweep` keeps a tombstone, in s: longer than any ticket lives. Default 7 days. */
   tombstoneTtlSeconds?: number;
+  /**
+   * Run each instance's app as its own unprivileged uid (gid the same number, no
+   * supplementary groups) drawn from this range, in a work dir it owns, out of reach of the
+   * state dir and of other instances (see isolation.ts). Needs the launcher to run as root;
+   * without root the driver offers nothing rather than run instances unisolated.
+   */
+  uids?: UidRange;
 }
 
 const DEFAULT_PASS_ENV = ["PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "HOME", "USER"];
@@ -44,7 +52,7 @@ export function resolveSettings(options: LocalDriverOptions) {
   const pollMs = options.pollMs ?? 1000;
   return {
     stateDir: options.stateDir,
-    workRoot: options.workRoot ?? defaultWorkRoot(options.stateDir),
+    workRoot: options.workRoot ?? defaultWorkRoot(options.stateDir, undefined, !!options.uids),
     vars: options.vars ?? {},
     publicHost: options.publicHost ?? "127.0.0.1",
     pollMs,
@@ -53,6 +61,7 @@ export function resolveSettings(options: LocalDriverOptions) {
     passEnv: options.passEnv ?? DEFAULT_PASS_ENV,
     logMaxBytes: options.logMaxBytes ?? 1024 * 1024,
     tombstoneTtlMs: (options.tombstoneTtlSeconds ?? 7 * 86_400) * 1000,
+    uids: options.uids,
   };
 }
 export type LocalSettings = ReturnType<typeof resolveSettings>;
@@ -70,6 +79,7 @@ export interface RecordRead {
 export function createLocalPlatform(settings: LocalSettings) {
   const instancesDir = join(settings.stateDir, "instances");
   const portsDir = join(settings.stateDir, "ports");
+  const uidsDir = join(settings.stateDir, "uids");
   const monitorPath = join(settings.stateDir, "launcher-monitor.mjs");
   let monitorWritten: Promise<void> | undefined;
 
@@ -93,6 +103,7 @@ export function createLocalPlatform(settings: LocalSettings) {
     settings,
     instancesDir,
     portsDir,
+    uidsDir,
     dirOf,
     workDirOf: (id: string) => {
       assertInstanceId(id);

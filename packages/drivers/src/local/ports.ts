@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
+import { link, mkdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { isInstanceId } from "../driver.ts";
@@ -70,23 +70,33 @@ export async function pickInstancePort(
  * Reserves `port` for instance `id` across every launcher process sharing the state dir
  * (replicas, a restarted server): a file `<dir>/<port>` created exclusively. Two launches
  * must never be handed one port, or the one whose app loses the bind would pass its health
- * check against the other's app. A reservation whose instance is gone (no record, or
- * destroyed or failed) is taken over.
+ * check against the other's app. A reservation whose holder `isStale` says is done with it
+ * (by default: its instance has no record, or was destroyed or failed) is taken over. Uids
+ * are reserved the same way (uids.ts), with a stricter test.
  */
-export async function reserve(dir: string, port: number, id: string): Promise<boolean> {
+export async function reserve(
+  dir: string,
+  port: number,
+  id: string,
+  isStale: (holder: string) => Promise<boolean> = (holder) => instanceGone(dir, holder),
+): Promise<boolean> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, String(port));
   for (let attempt = 0; attempt < 2; attempt++) {
+    // Written whole, then linked into place (which fails if it exists): a launcher killed at
+    // any instant leaves no empty reservation that nobody could ever reclaim.
+    const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await writeFile(tmp, id, { mode: 0o600 });
     try {
-      const handle = await open(path, "wx", 0o600);
-      await handle.writeFile(id);
-      await handle.close();
+      await link(tmp, path);
       return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const owner = (await readFile(path, "utf8").catch(() => "")).trim();
-      if (!owner || owner === id || !(await instanceGone(dir, owner))) return owner === id;
+      if (!owner || owner === id || !(await isStale(owner))) return owner === id;
       await rm(path, { force: true });
+    } finally {
+      await unlink(tmp).catch(() => {});
     }
   }
   return false;
@@ -106,9 +116,12 @@ async function instanceGone(reservations: string, id: string): Promise<boolean> 
   );
 }
 
+/** Who holds the reservation `<dir>/<key>` ("" when none). */
+export async function holderOf(dir: string, key: number): Promise<string> {
+  return (await readFile(join(dir, String(key)), "utf8").catch(() => "")).trim();
+}
+
 /** Drops `id`'s reservation of `port` (destroy, or a port that turned out busy). */
 export async function release(dir: string, port: number, id: string): Promise<void> {
-  const path = join(dir, String(port));
-  const owner = (await readFile(path, "utf8").catch(() => "")).trim();
-  if (owner === id) await rm(path, { force: true });
+  if ((await holderOf(dir, port)) === id) await rm(join(dir, String(port)), { force: true });
 }

@@ -7,6 +7,7 @@ const entry = (pid: number, more: Partial<ProcessEntry> = {}): ProcessEntry => (
   startTime: pid * 10,
   pgrp: pid,
   session: pid,
+  uid: 1000,
   ...more,
 });
 
@@ -29,6 +30,18 @@ describe("an instance's processes", () => {
     expect(pids.sort()).toEqual([100, 101, 200, 300]);
   });
 
+  it("include every process running as a uid reserved for the instance, and its group", () => {
+    const table = [
+      entry(100, { instance: id }),
+      entry(200, { uid: 200_001, pgrp: 200, session: 200 }), // left the session, cleared its env
+      entry(201, { pgrp: 200, session: 200 }), // in that one's group, not (yet) setuid
+      entry(300, { uid: 200_002 }), // another instance's uid
+      entry(400, { uid: 0 }), // root: never an instance's uid
+    ];
+    const pids = instanceProcesses(table, id, [], [200_001, 0]).map((p) => p.pid);
+    expect(pids.sort()).toEqual([100, 200, 201]);
+  });
+
   it("never include this process, its group or its session", () => {
     const self = entry(process.pid, { pgrp: 7, session: 7 });
     const table = [
@@ -44,5 +57,6 @@ describe("an instance's processes", () => {
     const self = table.find((p) => p.pid === process.pid);
     expect(self).toMatchObject({ pid: process.pid, pgrp: expect.any(Number) });
     expect(self!.startTime).toBeGreaterThan(0);
+    expect(self!.uid).toBe(process.getuid!());
   });
 });

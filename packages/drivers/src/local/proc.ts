@@ -37,6 +37,8 @@ export interface ProcessEntry {
   /** Process group and session ids. */
   pgrp: number;
   session: number;
+  /** Its real user id (`Uid:` in /proc/PID/status); -1 when unknown. */
+  uid: number;
   /** Its `LAUNCHER_INSTANCE`, when its environment holds one (and we may read it). */
   instance?: string;
 }
@@ -80,9 +82,12 @@ async function instanceOf(pid: string, buffer: Buffer): Promise<string | undefin
 /** Every live process this user may see, with its group, session and instance marker. */
 export async function readProcessTable(): Promise<ProcessEntry[]> {
   const names = (await readdir("/proc").catch(() => [] as string[])).filter((n) => /^\d+$/.test(n));
-  const stats = await Promise.all(
-    names.map((name) => readFile(`/proc/${name}/stat`, "utf8").catch(() => undefined)),
-  );
+  const read = (name: string, file: string) =>
+    readFile(`/proc/${name}/${file}`, "utf8").catch(() => undefined);
+  const [stats, statuses] = await Promise.all([
+    Promise.all(names.map((name) => read(name, "stat"))),
+    Promise.all(names.map((name) => read(name, "status"))),
+  ]);
   const buffer = Buffer.alloc(ENVIRON_BYTES);
   const table: ProcessEntry[] = [];
   for (const [index, name] of names.entries()) {
@@ -93,6 +98,7 @@ export async function readProcessTable(): Promise<ProcessEntry[]> {
       startTime: Number(fields[19]),
       pgrp: Number(fields[2]),
       session: Number(fields[3]),
+      uid: Number(/^Uid:\s+(\d+)/m.exec(statuses[index] ?? "")?.[1] ?? -1),
     };
     const instance = await instanceOf(name, buffer);
     if (instance !== undefined) entry.instance = instance;
@@ -103,18 +109,24 @@ export async function readProcessTable(): Promise<ProcessEntry[]> {
 
 /**
  * The processes of one instance in a process table: those whose environment names it, those
- * recorded for it (pid and start time must match: a reused pid is someone else), and every
- * process in the same process group or session as one of those — a child that cleared its
- * environment but stayed. Never this process, nor its own group or session.
+ * recorded for it (pid and start time must match: a reused pid is someone else), those that
+ * run as a uid reserved for it (an isolated instance: nothing else runs as that uid, and a
+ * child cannot leave it), and every process in the same process group or session as one of
+ * those — a child that cleared its environment but stayed. Never this process, nor its own
+ * group or session, nor anything running as this process's own uid merely for that.
  */
 export function instanceProcesses(
   table: readonly ProcessEntry[],
   id: string,
   recorded: readonly { pid: number; startTime: number }[] = [],
+  uids: readonly number[] = [],
 ): ProcessEntry[] {
   const self = table.find((entry) => entry.pid === process.pid);
+  const ownUid = process.getuid?.();
+  const reserved = new Set(uids.filter((uid) => uid > 0 && uid !== ownUid));
   const own = (entry: ProcessEntry) =>
     entry.instance === id ||
+    reserved.has(entry.uid) ||
     recorded.some((mark) => mark.pid === entry.pid && mark.startTime === entry.startTime);
   const seeds = table.filter((entry) => entry.pid !== process.pid && own(entry));
   const groups = new Set(seeds.map((entry) => entry.pgrp));

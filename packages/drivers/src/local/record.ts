@@ -71,6 +71,8 @@ export interface LaunchFile {
   startDelayMs: number;
   /** The log is cut to its tail past this many bytes. */
   logMaxBytes: number;
+  /** The uid (and gid) the app runs as, when isolated (see isolation.ts). */
+  uid?: number;
 }
 
 export interface RecordState {

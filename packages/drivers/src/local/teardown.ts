@@ -1,26 +1,34 @@
 import { rm } from "node:fs/promises";
-import { DriverError } from "../driver.ts";
+import { DriverError, isInstanceId } from "../driver.ts";
 import { pause } from "./pause.ts";
 import type { LocalPlatform } from "./platform.ts";
 import { release } from "./ports.ts";
 import { instanceProcesses, isSameProcessAlive, signalProcess } from "./proc.ts";
-import type { RecordState } from "./record.ts";
 import { addMarker, readRecord } from "./record-files.ts";
+import { orphanedUids, releaseUid, stillHeld, uidsOf } from "./uids.ts";
 
 /** How long processes that got SIGKILL may take to vanish before the teardown gives up. */
 const KILL_WAIT_MS = 5000;
 
 /**
  * Stops every process of the instance: those whose environment names it (children that left
- * its session, a Jupyter kernel), those recorded for it (pid and start time must match), and
- * every process in their groups and sessions. TERM first; KILL for what is left after the
- * grace. Resolves when none runs; rejects when some survive even KILL.
+ * its session, a Jupyter kernel), those recorded for it (pid and start time must match),
+ * those running as a uid it still holds (`heldUids`, read again each round: a teardown in
+ * another replica may have finished and let the uid go to a new instance), and every process
+ * in their groups and sessions. TERM first; KILL for what is left after the grace. Resolves
+ * when none runs; rejects when some survive even KILL.
  */
-async function stopProcesses(platform: LocalPlatform, id: string, state: RecordState) {
-  const recorded = [state.monitor, state.app].flatMap((mark) =>
-    mark && mark.startTime !== undefined ? [{ pid: mark.pid, startTime: mark.startTime }] : [],
-  );
-  const find = async () => instanceProcesses(await platform.processes(), id, recorded);
+export async function stopProcesses(
+  platform: LocalPlatform,
+  id: string,
+  recorded: readonly { pid: number; startTime: number }[],
+  heldUids: () => Promise<number[]> = async () => [],
+): Promise<void> {
+  // The table first, then the uids: a uid let go after this read was ours when it was read.
+  const find = async () => {
+    const table = await platform.processes();
+    return instanceProcesses(table, id, recorded, await heldUids());
+  };
   const key = (p: { pid: number; startTime: number }) => `${p.pid}:${p.startTime}`;
   const termed = new Set<string>();
   const graceEnd = Date.now() + platform.settings.stopGraceMs;
@@ -49,7 +57,7 @@ async function stopProcesses(platform: LocalPlatform, id: string, state: RecordS
 
 /**
  * Finishes the teardown of a tombstoned instance: stops all of it, removes its own files and
- * its port reservation, then records `gone.json` — after which observers say `destroyed`.
+ * its port (and uid) reservations, then records `gone.json` — after which observers say `destroyed`.
  * Idempotent, and safe to run in several processes at once.
  */
 export async function teardown(platform: LocalPlatform, id: string): Promise<void> {
@@ -70,8 +78,33 @@ export async function teardown(platform: LocalPlatform, id: string): Promise<voi
     await pause(20);
     state = await readRecord(dir);
   }
-  await stopProcesses(platform, id, state);
+  const recorded = [state.monitor, state.app].flatMap((mark) =>
+    mark && mark.startTime !== undefined ? [{ pid: mark.pid, startTime: mark.startTime }] : [],
+  );
+  // Isolated: every uid reserved for it (one; more if a start was taken over), looked up even
+  // when the driver no longer isolates. Its files are removed only once nothing runs as them,
+  // and the uids released only after that.
+  const uids = await uidsOf(platform.uidsDir, id);
+  await stopProcesses(platform, id, recorded, () => stillHeld(platform.uidsDir, id, uids));
   await rm(platform.workDirOf(id), { recursive: true, force: true });
   if (state.launch) await release(platform.portsDir, state.launch.port, id);
+  for (const uid of uids) await releaseUid(platform.uidsDir, uid, id);
   await addMarker(dir, "gone.json", { at: Date.now() });
+}
+
+/**
+ * The sweep's part for isolated instances: a uid still reserved for an instance that is gone
+ * (its teardown cut short between stopping it and letting the uid go, or a start that a
+ * killed launcher left half-done) is finished here — whatever still runs as it is stopped,
+ * the instance's files removed, and the uid released. Until then no launch is given it.
+ */
+export async function reclaimOrphanedUids(platform: LocalPlatform): Promise<void> {
+  for (const { uid, holder } of await orphanedUids(platform.uidsDir, platform.instancesDir)) {
+    const held = () => stillHeld(platform.uidsDir, holder, [uid]);
+    // A holder that is no instance id names nothing else to stop, and no folder.
+    const id = isInstanceId(holder) ? holder : "";
+    await stopProcesses(platform, id, [], held);
+    if (id) await rm(platform.workDirOf(id), { recursive: true, force: true });
+    await releaseUid(platform.uidsDir, uid, holder);
+  }
 }

@@ -39,6 +39,17 @@ describe("local instances' own folders", () => {
     expect(defaultWorkRoot("/srv/launcher", () => true)).toBe("/srv/launcher-instances");
   });
 
+  it("fall back to the temp dir for instances run as their own uids, when those could not reach the sibling", () => {
+    // A state dir under /root (0700): the instances' uids could not pass through to theirs.
+    const fallback = join(tmpdir(), `launcher-instances-${process.getuid!()}`);
+    const yes = () => true;
+    expect(defaultWorkRoot("/root/app/.launcher", yes, true, () => false)).toBe(fallback);
+    expect(defaultWorkRoot("/srv/launcher", yes, true, yes)).toBe("/srv/launcher-instances");
+    expect(defaultWorkRoot("/root/app/.launcher", yes, false, () => false)).toBe(
+      "/root/app/.launcher-instances",
+    );
+  });
+
   it("refuse a root that others may write, or that belongs to another user", async () => {
     const root = await mkdtemp(join(tmpdir(), "launcher-open-root-"));
     try {

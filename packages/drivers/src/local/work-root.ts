@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { mkdir, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -13,15 +13,34 @@ const canWrite = (path: string) => {
   }
 };
 
+/** Whether every folder from the root down to `dir` lets anyone through (o+x). */
+export function openToAll(dir: string): boolean {
+  try {
+    for (let at = resolve(dir); ; at = dirname(at)) {
+      if ((statSync(at).mode & 0o001) === 0) return false;
+      if (at === dirname(at)) return true;
+    }
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Where instances' own folders go by default: `<stateDir>-instances` beside the state dir
  * (outside it, as pinned); where that cannot be made (a state dir in a folder this user may
- * not write, as in the container image), a folder of this user's own in the temp dir. Either
- * is checked by `checkWorkRoot` before use.
+ * not write, as in the container image) — or, for instances that run as their own uids
+ * (`isolating`), where those uids could not reach it (a state dir under `/root`) — a folder
+ * of this user's own in the temp dir. Either is checked by `checkWorkRoot` before use.
  */
-export function defaultWorkRoot(stateDir: string, writable = canWrite): string {
+export function defaultWorkRoot(
+  stateDir: string,
+  writable = canWrite,
+  isolating = false,
+  reachable = openToAll,
+): string {
   const sibling = `${resolve(stateDir)}-instances`;
-  if (writable(existsSync(sibling) ? sibling : dirname(sibling))) return sibling;
+  const parent = existsSync(sibling) ? sibling : dirname(sibling);
+  if (writable(parent) && (!isolating || reachable(dirname(sibling)))) return sibling;
   return join(tmpdir(), `launcher-instances-${process.getuid?.() ?? "user"}`);
 }
 
