@@ -1,6 +1,8 @@
 import type { AppRouter } from "@launcher/api";
 import { retryDelay } from "./backoff.ts";
 import type { Connection, SocketLike } from "./connection.ts";
+import { type HeadersOption, readHeaders } from "./credential-headers.ts";
+import { toLauncherError } from "./errors.ts";
 import { makeHttpCall } from "./http-call.ts";
 import { type CallOptions, makeRouterProxy, type RouterClient } from "./router-client.ts";
 import { createSocket } from "./socket.ts";
@@ -13,8 +15,15 @@ export interface LauncherClientOptions {
   url: string | URL;
   /** Where there is no global `WebSocket` (Node 20), pass `ws`'s: `import WebSocket from "ws"`. */
   WebSocket?: unknown;
-  /** Extra headers for HTTP calls (queries and mutations). */
-  headers?: Record<string, string> | (() => Record<string, string>);
+  /**
+   * Headers for every HTTP call and, in Node, for the WebSocket's upgrade too: credentials
+   * for the server or a proxy in front of it, e.g. `{ authorization: "Bearer …" }` (a
+   * function is read again for each request and each connect). A browser's WebSocket cannot
+   * send headers, so there they go with HTTP calls only; the browser sends the launcher's
+   * session cookie (or a proxy's Basic auth) with both by itself. The values never appear
+   * in an error message, and never in a stored launch.
+   */
+  headers?: HeadersOption;
   /** `fetch` for HTTP calls and health probes; the global one by default. */
   fetch?: typeof globalThis.fetch;
   /**
@@ -49,6 +58,11 @@ export type LauncherClient = RouterClient<AppRouter["_def"]["record"]> & {
 /** What launches need of a client (a narrower fake does for tests). */
 export type LaunchClient = Pick<LauncherClient, "launch" | "connection" | "url">;
 
+/** A page or a browser's worker, whose WebSocket cannot send headers. */
+const IN_BROWSER =
+  typeof (globalThis as { document?: unknown }).document !== "undefined" ||
+  typeof (globalThis as { importScripts?: unknown }).importScripts === "function";
+
 /** Fast probes for about 20 s of outage, then the usual backoff. */
 const FAST_PROBES = 160;
 const defaultProbeDelay = (attempt: number) =>
@@ -74,7 +88,11 @@ export function normalizeServerUrl(base: string | URL): string {
  *
  * @example
  * import WebSocket from "ws";
- * const client = createLauncherClient({ url: "http://127.0.0.1:3000", WebSocket });
+ * const client = createLauncherClient({
+ *   url: "https://launcher.example.org",
+ *   WebSocket,
+ *   headers: { authorization: `Bearer ${process.env.LAUNCHER_TOKEN}` },
+ * });
  * const { templates } = await client.templates.list.query();
  * await client.close();
  */
@@ -83,6 +101,7 @@ export function createLauncherClient(options: LauncherClientOptions): LauncherCl
   const WebSocketImpl = (options.WebSocket ?? globalThis.WebSocket) as
     | (new (
         url: string,
+        init?: { headers: Record<string, string> },
       ) => SocketLike)
     | undefined;
   if (!WebSocketImpl) {
@@ -91,11 +110,23 @@ export function createLauncherClient(options: LauncherClientOptions): LauncherCl
     );
   }
   const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
-  const http = makeHttpCall({ url: `${base}/trpc`, headers: options.headers, fetch: fetchImpl });
+  const { headers } = options;
+  readHeaders(headers); // a value that cannot be sent is a mistake to report now
+  const http = makeHttpCall({ url: `${base}/trpc`, headers, fetch: fetchImpl });
   const socket = createSocket({
     url: `${base.replace(/^http/, "ws")}/trpc`,
     healthUrl: `${base}/health`,
     WebSocket: WebSocketImpl,
+    // A page's WebSocket takes no headers (a second argument would be a subprotocol).
+    ...(headers && !IN_BROWSER ? { headers: () => readHeaders(headers) } : {}),
+    checkAccess: () =>
+      http("query", "me", undefined, AbortSignal.timeout(5_000)).then(
+        () => undefined,
+        (error) => {
+          const refusal = toLauncherError(error);
+          return refusal.code === "unauthenticated" ? refusal : undefined;
+        },
+      ),
     fetch: fetchImpl,
     lazy: options.lazy ?? true,
     keepAlive: {

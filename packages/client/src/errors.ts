@@ -9,7 +9,8 @@ import type { TokenErrorCode } from "@launcher/crypto-token";
  * - `not_found`: no such template, instance or procedure (or launch in the store)
  * - `bad_request`: the input was rejected (unknown driver, invalid id…)
  * - `unavailable`: the template cannot run on that driver on this server
- * - `unauthenticated`: the server wants a signed-in user
+ * - `unauthenticated`: the server (or a proxy in front of it) wants credentials or a signed-in
+ *   user; {@link LauncherError.signIn} says where a browser signs in, when the server said
  * - `forbidden`: not the caller's instance, or a quota is reached ({@link LauncherError.quota})
  * - `other_server`: the ticket belongs to another server; it was not sent (see `followLaunch`)
  * - `server_error`: anything else the server reported (a platform hiccup among them)
@@ -54,6 +55,7 @@ interface ErrorDetails {
   retryAfter?: number | undefined;
   httpStatus?: number | undefined;
   quota?: QuotaInfo | undefined;
+  signIn?: string | undefined;
 }
 
 /**
@@ -80,6 +82,8 @@ export class LauncherError extends Error {
   readonly httpStatus?: number;
   /** For `forbidden` by a quota: which one, its limit and how many are in use. */
   readonly quota?: QuotaInfo;
+  /** For `unauthenticated`: the server's path where a browser signs in (`/auth/login`). */
+  readonly signIn?: string;
 
   constructor(code: LauncherErrorCode, message: string, options?: ErrorOptions & ErrorDetails) {
     super(message, options);
@@ -88,6 +92,7 @@ export class LauncherError extends Error {
     if (options?.retryAfter !== undefined) this.retryAfter = options.retryAfter;
     if (options?.httpStatus !== undefined) this.httpStatus = options.httpStatus;
     if (options?.quota) this.quota = options.quota;
+    if (options?.signIn) this.signIn = options.signIn;
   }
 }
 
@@ -127,6 +132,7 @@ interface ErrorShape {
     retryAfter?: unknown;
     authCode?: unknown;
     quota?: unknown;
+    signIn?: unknown;
   } | null;
 }
 
@@ -161,6 +167,9 @@ export function errorFromShape(value: unknown, cause?: unknown): LauncherError |
     httpStatus,
     retryAfter: typeof data.retryAfter === "number" ? data.retryAfter : undefined,
     quota: readQuota(data.quota),
+    // A path on the same server, never a link elsewhere (`//host` is another host).
+    signIn:
+      typeof data.signIn === "string" && /^\/(?![/\\])/.test(data.signIn) ? data.signIn : undefined,
   });
 }
 

@@ -1,9 +1,11 @@
+import { type HeadersOption, readHeaders } from "./credential-headers.ts";
 import { errorFromShape, LauncherError } from "./errors.ts";
 
 export interface HttpCallOptions {
   /** The tRPC endpoint, e.g. `http://127.0.0.1:3000/trpc`. */
   url: string;
-  headers?: Record<string, string> | (() => Record<string, string>) | undefined;
+  /** Sent with every call (credentials, say: never in an error message). */
+  headers?: HeadersOption | undefined;
   fetch?: typeof globalThis.fetch | undefined;
 }
 
@@ -17,15 +19,14 @@ export type HttpCall = (
 /**
  * Calls a query (GET, input in `?input=`) or a mutation (POST, input as the JSON body) the
  * way tRPC's own `httpLink` does, with no transformer: plain JSON both ways. Answers that
- * carry a tRPC error become a {@link LauncherError}; no answer at all is `unreachable`.
+ * carry a tRPC error become a {@link LauncherError}; a bare HTTP 401 (a proxy's) is
+ * `unauthenticated`; no answer at all is `unreachable`.
  */
 export function makeHttpCall(options: HttpCallOptions): HttpCall {
   const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
-  const extraHeaders = () =>
-    typeof options.headers === "function" ? options.headers() : (options.headers ?? {});
   return async (type, path, input, signal) => {
     let url = `${options.url}/${path}`;
-    const init: RequestInit = { headers: extraHeaders() };
+    const init: RequestInit = { headers: readHeaders(options.headers) };
     if (signal) init.signal = signal;
     if (type === "query") {
       if (input !== undefined) url += `?input=${encodeURIComponent(JSON.stringify(input))}`;
@@ -55,6 +56,15 @@ export function makeHttpCall(options: HttpCallOptions): HttpCall {
     if (body?.error !== undefined) {
       throw (
         errorFromShape(body.error) ?? new LauncherError("server_error", `HTTP ${response.status}`)
+      );
+    }
+    if (response.status === 401) {
+      // A proxy in front (nginx's Basic auth, oauth2-proxy) that wants credentials.
+      const scheme = /^[A-Za-z][\w-]*/.exec(response.headers.get("www-authenticate") ?? "")?.[0];
+      throw new LauncherError(
+        "unauthenticated",
+        `The launcher server, or a proxy in front of it, asks for credentials (HTTP 401${scheme ? `, ${scheme}` : ""})`,
+        { httpStatus: 401 },
       );
     }
     if (!response.ok || !body?.result) {

@@ -138,7 +138,7 @@ describe("the client's WebSocket", () => {
     await reached("reconnecting");
     // Down for a while: the client keeps probing, and finds nothing.
     while (probes.length < 3) await new Promise((resolve) => setTimeout(resolve, 10));
-    server = await startFakeServer(platform, port);
+    server = await startFakeServer(platform, { port });
     cleanups.push(() => server.close());
     await reached("connected");
     expect(probes.at(-1)).toBe(true);
@@ -172,7 +172,7 @@ describe("the client's WebSocket", () => {
     await server.close();
     await reached("reconnecting");
     while (broken > 0) await new Promise((resolve) => setTimeout(resolve, 10));
-    server = await startFakeServer(platform, port);
+    server = await startFakeServer(platform, { port });
     cleanups.push(() => server.close());
     await reached("connected");
   });

@@ -6,13 +6,26 @@ import type {
   SubscriptionHandlers,
 } from "./connection.ts";
 import { errorFromShape, LauncherError } from "./errors.ts";
+import { answersHealth } from "./health-probe.ts";
+import { CLOSE_GRACE_MS, closeGracefully, detach } from "./socket-close.ts";
 
 export interface SocketOptions {
   /** `ws(s)://…/trpc` */
   url: string;
   /** `http(s)://…/health`, probed while the server is out of reach. */
   healthUrl: string;
-  WebSocket: new (url: string) => SocketLike;
+  WebSocket: new (url: string, init?: { headers: Record<string, string> }) => SocketLike;
+  /**
+   * Headers for the upgrade request, read at each connect (Node: `ws` and Node 22's
+   * WebSocket take them; a browser's cannot send any, its cookies go by themselves).
+   */
+  headers?: () => Record<string, string>;
+  /**
+   * Asked when the server answers `/health` but the socket still cannot open (or the upgrade
+   * was answered 401): a refusal it returns (`unauthenticated`) ends the subscriptions with
+   * that error instead of trying again and again. Never throws.
+   */
+  checkAccess?: () => Promise<LauncherError | undefined>;
   fetch: typeof globalThis.fetch;
   /** Open only while something is subscribed (Node apps can exit); else at once, for good. */
   lazy: boolean;
@@ -26,14 +39,10 @@ export interface SocketOptions {
   probeDelayMs: (attempt: number) => number;
 }
 
-/** How long a closing socket may wait for the server's closing handshake. */
-export const CLOSE_GRACE_MS = 1_000;
 /** A lazy socket closes this long after its last subscription ends. */
 const LAZY_CLOSE_MS = 1_000;
 /** A socket that closes sooner than this after opening counts as a failed attempt. */
 const SHORT_LIVED_MS = 1_000;
-
-const ignore = () => {};
 
 interface Subscription {
   path: string;
@@ -68,6 +77,8 @@ export function createSocket(options: SocketOptions) {
   let probes = 0;
   /** Whether the last probe found the server answering (then the socket itself failed). */
   let healthy = false;
+  /** Whether the last upgrade was answered 401 (`ws` says so; a browser's socket cannot). */
+  let upgradeRefused = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let connectTimer: ReturnType<typeof setTimeout> | undefined;
   let watchdog: ReturnType<typeof setTimeout> | undefined;
@@ -114,8 +125,13 @@ export function createSocket(options: SocketOptions) {
     if (socket || !wanted()) return;
     if (state === "idle") setState("connecting");
     let ws: SocketLike;
+    upgradeRefused = false;
     try {
-      ws = new options.WebSocket(options.url);
+      const headers = options.headers?.() ?? {};
+      ws =
+        Object.keys(headers).length > 0
+          ? new options.WebSocket(options.url, { headers })
+          : new options.WebSocket(options.url);
     } catch (error) {
       lastError = new LauncherError("unreachable", `Cannot open a WebSocket to ${options.url}`, {
         cause: error,
@@ -145,7 +161,10 @@ export function createSocket(options: SocketOptions) {
       receive(event.data);
     };
     ws.onclose = () => drop(unreachable("The connection to the launcher server closed"));
-    ws.onerror = ignore; // a close follows
+    // A close follows. `ws` names the status of a refused upgrade ("Unexpected server response: 401").
+    ws.onerror = (event: { message?: unknown }) => {
+      if (/response: 401\b/.test(String(event?.message ?? ""))) upgradeRefused = true;
+    };
   }
 
   /** Abandons the socket at once (no closing handshake to wait for) and finds the way back. */
@@ -183,26 +202,35 @@ export function createSocket(options: SocketOptions) {
     }
     const wait = healthy ? options.retryDelayMs(failures - 1) : options.probeDelayMs(probes);
     retryTimer = setTimeout(async () => {
+      const answeredBefore = healthy;
       probes++;
-      healthy = await probeHealth();
+      healthy = await answersHealth(options);
       if (socket || !wanted()) return;
+      if (healthy && (answeredBefore || upgradeRefused) && options.checkAccess) {
+        const refusal = await options.checkAccess();
+        if (socket || !wanted()) return;
+        if (refusal) return refuse(refusal);
+      }
       if (healthy) connect();
       else retry();
     }, wait);
   }
 
-  /** Whether the server answers `/health`; never throws (the retry loop must not die). */
-  async function probeHealth(): Promise<boolean> {
-    try {
-      const response = await options.fetch(options.healthUrl, {
-        cache: "no-store",
-        signal: AbortSignal.timeout(options.connectTimeoutMs),
-      });
-      response.body?.cancel().catch(ignore);
-      return response.ok;
-    } catch {
-      return false;
-    }
+  /**
+   * The server will not let this client in (no credentials, or ones it refuses): trying
+   * again cannot help, so every subscription ends with `error`, and the socket stays shut
+   * until something is subscribed again.
+   */
+  function refuse(error: LauncherError): void {
+    const refused = [...subscriptions.values()];
+    subscriptions.clear();
+    retryTimer = undefined;
+    failures = 0;
+    probes = 0;
+    healthy = false;
+    lastError = undefined;
+    setState("idle");
+    for (const sub of refused) sub.handlers.onError?.(error);
   }
 
   function receive(data: unknown): void {
@@ -315,32 +343,3 @@ export function createSocket(options: SocketOptions) {
 }
 
 export type LauncherSocket = ReturnType<typeof createSocket>;
-
-function closeGracefully(ws: SocketLike): Promise<void> {
-  return new Promise((resolve) => {
-    detach(ws);
-    const done = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    ws.onclose = done;
-    // `ws` (Node) waits up to 30 s for a hung server's closing handshake; cut it short.
-    const timer = setTimeout(() => {
-      ws.terminate?.();
-      done();
-    }, CLOSE_GRACE_MS);
-    try {
-      ws.close(1000);
-    } catch {
-      done();
-    }
-  });
-}
-
-/** Stops listening to a socket. A no-op error listener stays: `ws` throws an unheard error. */
-function detach(ws: SocketLike): void {
-  ws.onopen = ignore;
-  ws.onmessage = ignore;
-  ws.onclose = ignore;
-  ws.onerror = ignore;
-}

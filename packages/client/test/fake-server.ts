@@ -1,5 +1,5 @@
 import { EventEmitter, once } from "node:events";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { isTerminal, type Snapshot } from "@launcher/contract";
 import { initTRPC, TRPCError, tracked } from "@trpc/server";
@@ -103,22 +103,46 @@ function createRouter(platform: Platform) {
   });
 }
 
-export async function startFakeServer(platform: Platform, port = 0) {
+export interface FakeServerOptions {
+  port?: number;
+  /**
+   * Stands behind a proxy with Basic auth (as nginx's `auth_basic`): every request but
+   * `/health` without this `Authorization` header, upgrades included, is answered 401.
+   */
+  authorization?: string;
+}
+
+const PROXY_401 = "<html><head><title>401 Authorization Required</title></head></html>";
+
+export async function startFakeServer(platform: Platform, options: FakeServerOptions = {}) {
   const router = createRouter(platform);
   const trpc = createHTTPHandler({ router, basePath: "/trpc/" });
+  /** The `Authorization` header of every request and upgrade that was let in. */
+  const admitted: (string | undefined)[] = [];
+  const admits = (req: IncomingMessage) => {
+    const ok = !options.authorization || req.headers.authorization === options.authorization;
+    if (ok) admitted.push(req.headers.authorization);
+    return ok;
+  };
   const http: Server = createServer((req, res) => {
     if (req.url === "/health") res.writeHead(200).end('{"ok":true}');
-    else trpc(req, res);
+    else if (!admits(req)) {
+      res.writeHead(401, { "www-authenticate": 'Basic realm="Launcher"' }).end(PROXY_401);
+    } else trpc(req, res);
   });
-  const wss = new WebSocketServer({ server: http });
+  const wss = new WebSocketServer({
+    server: http,
+    verifyClient: ({ req }: { req: IncomingMessage }) => admits(req),
+  });
   const handler = applyWSSHandler({ wss, router });
   let connections = 0;
   wss.on("connection", () => connections++);
-  await new Promise<void>((resolve) => http.listen(port, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => http.listen(options.port ?? 0, "127.0.0.1", resolve));
   const address = http.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${address.port}`,
     port: address.port,
+    admitted,
     /** How many WebSocket connections were ever opened. */
     connections: () => connections,
     /** Drops every WebSocket as a crashed server or a broken network would. */
