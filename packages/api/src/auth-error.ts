@@ -3,8 +3,9 @@
  * - `missing`: no user header or no session cookie at all;
  * - `untrusted_proxy`: a user header from a peer not in `LAUNCHER_TRUSTED_PROXIES`;
  * - `empty_header`, `header_too_long`, `bad_header`: a user header that names no one;
- * - `session_expired`, `session_invalid`: a session cookie past its age, or one this
- *   keyring did not seal (tampered, another keyring, another purpose).
+ * - `session_expired`, `session_invalid`: a session cookie (or a CLI token, sent as
+ *   `Authorization: Bearer`) past its age, or one this keyring did not seal (tampered,
+ *   another keyring, another purpose).
  */
 export type AuthReason =
   | "missing"

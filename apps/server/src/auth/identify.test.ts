@@ -3,7 +3,7 @@ import { parseKeyring, seal } from "@launcher/crypto-token";
 import { makeTestKeys } from "@launcher/testing";
 import { describe, expect, it } from "vitest";
 import { createIdentify, type IdentifyOptions } from "./identify.ts";
-import { SESSION_PURPOSE, sealSession } from "./session.ts";
+import { CLI_TOKEN_PURPOSE, SESSION_PURPOSE, sealSession, sealUser } from "./session.ts";
 import { makeTrustedProxies } from "./trusted-proxies.ts";
 
 const keyring = await parseKeyring(makeTestKeys());
@@ -68,6 +68,65 @@ describe("createIdentify", () => {
       expect(identity.admin).toBe(false);
       expect(identity.refusal).toMatchObject({ reason, signIn: "/auth/login" });
     }
+  });
+
+  it("takes a CLI token as `Authorization: Bearer`, before any cookie, and says why one is refused", async () => {
+    const identify = identifyWith({ mode: "oidc" });
+    const cli = (user: string, options: { maxAge?: number; now?: number } = {}) =>
+      seal(
+        keyring,
+        { v: 1, user },
+        { purpose: CLI_TOKEN_PURPOSE, maxAge: options.maxAge ?? 60, ...options },
+      );
+    const bearer = (token: string, cookie?: string) =>
+      requestOf({
+        authorization: `Bearer ${token}`,
+        ...(cookie ? { cookie: `launcher_session=${cookie}` } : {}),
+      });
+    expect(await identify(bearer(await cli("alice")))).toEqual({ user: "alice", admin: false });
+    // The scheme is case-insensitive (RFC 9110); the token wins over a session cookie.
+    const boss = await sealSession(keyring, "boss", 60);
+    expect(
+      (
+        await identify(
+          requestOf({
+            authorization: `bearer ${await cli("alice")}`,
+            cookie: `launcher_session=${boss}`,
+          }),
+        )
+      ).user,
+    ).toBe("alice");
+    const token = await cli("alice");
+    const tampered = `${token.slice(0, -2)}${token.endsWith("A") ? "BB" : "AA"}`;
+    const cases: [string, string][] = [
+      [await cli("alice", { now: Date.now() - 3_600_000 }), "session_expired"],
+      [tampered, "session_invalid"],
+      // A session cookie is no CLI token, and a token from another keyring opens nothing.
+      [boss, "session_invalid"],
+      [
+        await sealUser(await parseKeyring(makeTestKeys("t2")), "alice", {
+          purpose: CLI_TOKEN_PURPOSE,
+          maxAge: 60,
+        }),
+        "session_invalid",
+      ],
+    ];
+    for (const [value, reason] of cases) {
+      const identity = await identify(bearer(value, boss));
+      expect(identity.user).toBeNull();
+      expect(identity.refusal).toMatchObject({ reason, signIn: "/auth/login" });
+      expect(identity.refusal?.message).toMatch(/CLI token .*\/auth\/token/);
+    }
+    // A token is no session cookie either.
+    const asCookie = await identify(requestOf({ cookie: `launcher_session=${token}` }));
+    expect(asCookie.refusal?.reason).toBe("session_invalid");
+  });
+
+  it("ignores Authorization in header mode: only the trusted proxy's user header counts", async () => {
+    const identify = identifyWith({ mode: "header" });
+    const token = await sealUser(keyring, "boss", { purpose: CLI_TOKEN_PURPOSE, maxAge: 60 });
+    const identity = await identify(requestOf({ authorization: `Bearer ${token}` }));
+    expect(identity.refusal?.reason).toBe("missing");
   });
 
   it("refuses a session older than a lowered LAUNCHER_SESSION_MAX_AGE", async () => {

@@ -2,7 +2,13 @@ import type { IncomingMessage } from "node:http";
 import type { AuthRefusal } from "@launcher/api";
 import { type Keyring, TokenError } from "@launcher/crypto-token";
 import { readCookie } from "./cookies.ts";
-import { openSession, SESSION_COOKIE } from "./session.ts";
+import {
+  CLI_TOKEN_PURPOSE,
+  openUser,
+  SESSION_COOKIE,
+  SESSION_PURPOSE,
+  type UserTokenPurpose,
+} from "./session.ts";
 import type { TrustedProxies } from "./trusted-proxies.ts";
 import { MAX_USER_LENGTH, userNameProblem } from "./user-name.ts";
 
@@ -30,6 +36,13 @@ export interface IdentifyOptions {
 export const LOCAL_USER = "local";
 /** Where a browser signs in with `LAUNCHER_AUTH=oidc`. */
 export const SIGN_IN_PATH = "/auth/login";
+/** Where a signed-in browser user gets a token for the CLI (`Authorization: Bearer`). */
+export const CLI_TOKEN_PATH = "/auth/token";
+
+/** The token of an `Authorization: Bearer <token>` header; undefined for any other. */
+export function bearerToken(req: IncomingMessage): string | undefined {
+  return /^Bearer +([\w.~+/=-]+) *$/i.exec(req.headers.authorization ?? "")?.[1];
+}
 
 const HEADER_MESSAGES: Record<string, (header: string) => string> = {
   empty_header: (h) => `The ${h} header is empty`,
@@ -66,24 +79,34 @@ export function createIdentify(options: IdentifyOptions) {
     return signedIn(value);
   };
 
-  const fromSession = async (req: IncomingMessage): Promise<Identity> => {
-    const token = readCookie(req, SESSION_COOKIE);
-    if (!token) {
-      return refused({ reason: "missing", message: "Sign-in required", signIn: SIGN_IN_PATH });
-    }
+  const opened = async (token: string, purpose: UserTokenPurpose): Promise<Identity> => {
     try {
-      return signedIn(await openSession(keyring, token, sessionMaxAge));
+      return signedIn(await openUser(keyring, token, { purpose, maxAge: sessionMaxAge }));
     } catch (error) {
       if (!(error instanceof TokenError)) throw error;
       const expired = error.code === "expired";
+      // A CLI token is a session carried in a header: the same reasons, its own advice.
+      const [what, again] =
+        purpose === CLI_TOKEN_PURPOSE
+          ? ["CLI token", `get a new one at ${CLI_TOKEN_PATH}`]
+          : ["Session cookie", "sign in again"];
       return refused({
         reason: expired ? "session_expired" : "session_invalid",
         message: expired
-          ? "Your session has expired: sign in again"
-          : `Session cookie refused (${error.code}): sign in again`,
+          ? `Your ${what} has expired: ${again}`
+          : `${what} refused (${error.code}): ${again}`,
         signIn: SIGN_IN_PATH,
       });
     }
+  };
+
+  // An explicit bearer token wins over a cookie, and is never silently replaced by it.
+  const fromSession = async (req: IncomingMessage): Promise<Identity> => {
+    const bearer = bearerToken(req);
+    if (bearer) return opened(bearer, CLI_TOKEN_PURPOSE);
+    const token = readCookie(req, SESSION_COOKIE);
+    if (token) return opened(token, SESSION_PURPOSE);
+    return refused({ reason: "missing", message: "Sign-in required", signIn: SIGN_IN_PATH });
   };
 
   return async (req: IncomingMessage): Promise<Identity> => {

@@ -5,6 +5,9 @@ import * as oidc from "openid-client";
 import { z } from "zod";
 import { SECURITY_HEADERS } from "../static-files.ts";
 import { readCookie, serializeCookie } from "./cookies.ts";
+import { createCliTokenRoute } from "./cli-token.ts";
+import { CLI_TOKEN_PATH } from "./identify.ts";
+import { page, redirect } from "./pages.ts";
 import { SESSION_COOKIE, sealSession } from "./session.ts";
 import { userNameProblem } from "./user-name.ts";
 
@@ -28,34 +31,27 @@ const LOGIN_COOKIE = "launcher_oidc";
 const LOGIN_PURPOSE = "oidc-login";
 /** Seconds a user has to get through the identity provider's pages. */
 const LOGIN_MAX_AGE = 600;
-const LoginSchema = z.object({ v: z.literal(1), verifier: z.string(), state: z.string() });
+const LoginSchema = z.object({
+  v: z.literal(1),
+  verifier: z.string(),
+  state: z.string(),
+  next: z.string().optional(),
+});
+/** Where `/auth/login?next=` may lead back to: a fixed list, so no one links elsewhere. */
+const NEXT_PATHS: ReadonlySet<string> = new Set([CLI_TOKEN_PATH]);
 const SCOPE = "openid email profile";
 
 const isLoopback = (host: string) =>
   host === "localhost" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
-
-function page(res: ServerResponse, status: number, title: string, text: string) {
-  const html = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  res.writeHead(status, {
-    "content-type": "text/html; charset=utf-8",
-    "cache-control": "no-store",
-    ...SECURITY_HEADERS,
-  });
-  res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${html(title)}</title></head>
-<body><h1>${html(title)}</h1><p>${html(text)}</p><p><a href="/auth/login">Sign in</a> · <a href="/">Launcher</a></p></body></html>`);
-}
-
-function redirect(res: ServerResponse, location: string, cookies: string[] = []) {
-  res.writeHead(302, { location, "cache-control": "no-store", "set-cookie": cookies });
-  res.end();
-}
 
 /**
  * The sign-in of `LAUNCHER_AUTH=oidc`: the authorization code flow with PKCE against the
  * identity provider, and nothing kept on the server. `/auth/login` seals the PKCE verifier
  * and state into a cookie for the round trip; `/auth/callback` checks them, redeems the
  * code, and sets the session cookie (`launcher_session`, purpose `session`); `/auth/logout`
- * clears it and ends the provider's session too when it offers that. The provider's
+ * clears it and ends the provider's session too when it offers that; `/auth/token` gives a
+ * signed-in user a token for the CLI (see cli-token.ts), and `/auth/login?next=/auth/token`
+ * leads back there. The provider's
  * metadata is read at the first sign-in (and again after a failure), so the launcher
  * starts while the provider is down.
  */
@@ -86,13 +82,14 @@ export function createOidcRoutes(options: OidcOptions) {
   const sessionCookie = (value: string, maxAge: number) =>
     serializeCookie(SESSION_COOKIE, value, { maxAge, path: "/", secure });
 
-  const login = async (res: ServerResponse) => {
+  const login = async (req: IncomingMessage, res: ServerResponse) => {
     const config = await configuration();
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
+    const next = new URL(req.url ?? "/", publicUrl).searchParams.get("next") ?? "";
     const sealed = await seal(
       keyring,
-      { v: 1, verifier, state },
+      { v: 1, verifier, state, ...(NEXT_PATHS.has(next) ? { next } : {}) },
       { purpose: LOGIN_PURPOSE, maxAge: LOGIN_MAX_AGE },
     );
     const target = oidc.buildAuthorizationUrl(config, {
@@ -137,12 +134,10 @@ export function createOidcRoutes(options: OidcOptions) {
     } catch (error) {
       if (!(error instanceof TokenError)) throw error;
       res.setHeader("set-cookie", clearLogin);
-      return page(
-        res,
-        400,
-        "Sign-in expired",
-        "This sign-in was not started here or took too long. Start again.",
-      );
+      return page(res, 400, {
+        title: "Sign-in expired",
+        text: "This sign-in was not started here or took too long. Start again.",
+      });
     }
     const config = await configuration();
     let found: { user: string } | { refused: string };
@@ -156,35 +151,38 @@ export function createOidcRoutes(options: OidcOptions) {
     } catch (error) {
       res.setHeader("set-cookie", clearLogin);
       if (error instanceof oidc.AuthorizationResponseError) {
-        return page(res, 401, "Sign-in refused", `The identity provider said: ${error.error}.`);
+        return page(res, 401, {
+          title: "Sign-in refused",
+          text: `The identity provider said: ${error.error}.`,
+        });
       }
       // No token or code in the log: the error's name and code say enough.
       const { name, code } = error as { name?: string; code?: string };
       logger.warn({ err: name, code }, "sign-in failed");
-      return page(
-        res,
-        502,
-        "Sign-in failed",
-        "The identity provider's answer could not be used. Try again.",
-      );
+      return page(res, 502, {
+        title: "Sign-in failed",
+        text: "The identity provider's answer could not be used. Try again.",
+      });
     }
     if ("refused" in found) {
       res.setHeader("set-cookie", clearLogin);
-      return page(res, 403, "Sign-in refused", `Sign-in refused: ${found.refused}.`);
+      return page(res, 403, {
+        title: "Sign-in refused",
+        text: `Sign-in refused: ${found.refused}.`,
+      });
     }
     const { user } = found;
     if (userNameProblem(user)) {
       res.setHeader("set-cookie", clearLogin);
-      return page(
-        res,
-        403,
-        "Sign-in refused",
-        `The "${options.userClaim}" claim is not a user name this launcher accepts.`,
-      );
+      return page(res, 403, {
+        title: "Sign-in refused",
+        text: `The "${options.userClaim}" claim is not a user name this launcher accepts.`,
+      });
     }
     const session = await sealSession(keyring, user, options.sessionMaxAge);
     logger.info({ user }, "signed in");
-    redirect(res, home, [clearLogin, sessionCookie(session, options.sessionMaxAge)]);
+    const back = pending.next ? new URL(pending.next, publicUrl).href : home;
+    redirect(res, back, [clearLogin, sessionCookie(session, options.sessionMaxAge)]);
   };
 
   const logout = async (res: ServerResponse) => {
@@ -200,17 +198,24 @@ export function createOidcRoutes(options: OidcOptions) {
     redirect(res, home, [cleared]);
   };
 
-  /** Serves `/auth/login`, `/auth/callback` and `/auth/logout`; false for other paths. */
+  const cliToken = createCliTokenRoute({ keyring, sessionMaxAge: options.sessionMaxAge });
+
+  /**
+   * Serves `/auth/login`, `/auth/callback`, `/auth/logout` and `/auth/token` (GET only: it
+   * changes nothing); false for other paths.
+   */
   return async (req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> => {
     const routes: Record<string, () => Promise<void>> = {
-      "/auth/login": () => login(res),
+      "/auth/login": () => login(req, res),
       "/auth/callback": () => callback(req, res),
       "/auth/logout": () => logout(res),
+      [CLI_TOKEN_PATH]: () => cliToken(req, res),
     };
     const route = routes[path];
     if (!route) return false;
-    if (req.method !== "GET" && req.method !== "POST") {
-      res.writeHead(405, { allow: "GET, POST", ...SECURITY_HEADERS }).end();
+    const allowed = path === CLI_TOKEN_PATH ? ["GET"] : ["GET", "POST"];
+    if (!allowed.includes(req.method ?? "")) {
+      res.writeHead(405, { allow: allowed.join(", "), ...SECURITY_HEADERS }).end();
       return true;
     }
     try {
@@ -219,12 +224,10 @@ export function createOidcRoutes(options: OidcOptions) {
       const { name, code } = error as { name?: string; code?: string };
       logger.warn({ err: name, code, path }, "sign-in route failed");
       if (!res.headersSent) {
-        page(
-          res,
-          503,
-          "Sign-in unavailable",
-          "The identity provider cannot be reached. Try again in a moment.",
-        );
+        page(res, 503, {
+          title: "Sign-in unavailable",
+          text: "The identity provider cannot be reached. Try again in a moment.",
+        });
       }
     }
     return true;
