@@ -11,6 +11,11 @@ export const ExitCode = {
   insecure: 6,
   /** A quota refused to start the instance; the ticket is kept (destroy one, then follow). */
   overQuota: 7,
+  /**
+   * The server, or a proxy in front of it, wants credentials or refused them (HTTP 401):
+   * set `LAUNCHER_AUTHORIZATION` or `LAUNCHER_TOKEN`.
+   */
+  unauthenticated: 8,
   interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -5,11 +5,12 @@ import {
   type StoredLaunch,
   type TicketStore,
 } from "@launcher/client";
-import { type CommonArgs, FOLLOW_GIVE_UP_MS, toCliExit } from "./connect.ts";
+import { type CommonArgs, FOLLOW_GIVE_UP_MS } from "./connect.ts";
 import { CliExit, ExitCode } from "./exit.ts";
 import type { Output } from "./output.ts";
 import { createProgressView, summaryLines } from "./render.ts";
 import { serverUrl } from "./server-url.ts";
+import { toCliExit } from "./to-cli-exit.ts";
 
 /**
  * Follows a stored launch to its end with live progress, and reports it: the summary

@@ -32,6 +32,24 @@ export const main = defineCommand({
   subCommands,
 });
 
+/** What `launcher --help` adds after the commands. */
+const MORE_HELP = `ENVIRONMENT
+
+  LAUNCHER_URL            The server when --server is not given (default http://127.0.0.1:3000)
+  LAUNCHER_AUTHORIZATION  The whole Authorization header for the server or the proxy in front
+                          of it, e.g. "Basic <base64 of user:password>" or "Bearer <token>"
+  LAUNCHER_TOKEN          A bearer token alone; from <server>/auth/token in a signed-in browser
+                          when the server signs users in itself. Set one of the two, never in
+                          argv (ps shows it): read -rs LAUNCHER_TOKEN && export LAUNCHER_TOKEN
+  XDG_STATE_HOME          Tickets go to $XDG_STATE_HOME/launcher (default ~/.local/state/launcher)
+
+EXIT CODES
+
+  0 ready · 1 failed · 2 usage · 3 unreachable · 4 refused (ticket, or not yours) · 5 ticket of
+  another server · 6 plain http to another machine · 7 over quota · 8 unauthenticated (set
+  LAUNCHER_AUTHORIZATION or LAUNCHER_TOKEN) · 130 interrupted
+`;
+
 /** The subcommand named in `argv`, for its own `--help`. */
 function commandFor(argv: string[]): CommandDef<ArgsDef> | undefined {
   const name = argv.find((arg) => !arg.startsWith("-"));
@@ -46,7 +64,10 @@ async function cli(given: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
     const sub = commandFor(argv);
     if (sub) await showUsage(sub, main as unknown as CommandDef<ArgsDef>);
-    else await showUsage(main);
+    else {
+      await showUsage(main);
+      process.stdout.write(`${MORE_HELP}\n`);
+    }
     return ExitCode.ready;
   }
   if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {

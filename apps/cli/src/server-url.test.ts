@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ExitCode } from "./exit.ts";
-import { isLoopbackHost, serverUrl } from "./server-url.ts";
+import { serverUrl } from "./server-url.ts";
 
 const codeOf = (run: () => unknown) => {
   try {
@@ -12,17 +12,34 @@ const codeOf = (run: () => unknown) => {
 };
 
 describe("serverUrl", () => {
-  it("refuses plain http:// to another machine unless --insecure", () => {
-    expect(codeOf(() => serverUrl({ server: "http://launcher.example.org" }))).toBe(
-      ExitCode.insecure,
-    );
-    expect(codeOf(() => serverUrl({ server: "http://10.0.0.5:3000" }))).toBe(ExitCode.insecure);
-    expect(serverUrl({ server: "http://10.0.0.5:3000", insecure: true }).host).toBe(
+  it("refuses plain http:// to anything but this machine unless --insecure", () => {
+    const thisMachine = [
+      "localhost:3000",
+      "app.localhost",
+      "127.0.0.1:3000",
+      "127.1.2.3",
+      "[::1]:3000",
+    ];
+    const others = [
+      "launcher.example.org",
       "10.0.0.5:3000",
-    );
-    expect(serverUrl({ server: "https://launcher.example.org" }).protocol).toBe("https:");
-    for (const local of ["http://127.0.0.1:3000", "http://localhost:3000", "http://[::1]:3000"]) {
-      expect(serverUrl({ server: local }).href, local).toBe(new URL(local).href);
+      "0.0.0.0",
+      "localhost.example.org",
+      "128.0.0.1",
+      "[::2]",
+    ];
+    for (const host of thisMachine) {
+      const url = `http://${host}`;
+      expect(serverUrl({ server: url }).href, url).toBe(new URL(url).href);
+    }
+    for (const host of others) {
+      const url = `http://${host}`;
+      expect(
+        codeOf(() => serverUrl({ server: url })),
+        url,
+      ).toBe(ExitCode.insecure);
+      expect(serverUrl({ server: url, insecure: true }).host, url).toBe(new URL(url).host);
+      expect(serverUrl({ server: `https://${host}` }).protocol, url).toBe("https:");
     }
   });
 
@@ -38,16 +55,5 @@ describe("serverUrl", () => {
     expect(
       serverUrl({ server: "https://two.example.org", "force-server": true }, launch).origin,
     ).toBe("https://two.example.org");
-  });
-});
-
-describe("isLoopbackHost", () => {
-  it("is this machine only", () => {
-    for (const host of ["localhost", "app.localhost", "127.0.0.1", "127.1.2.3", "[::1]"]) {
-      expect(isLoopbackHost(host), host).toBe(true);
-    }
-    for (const host of ["0.0.0.0", "10.0.0.1", "localhost.example.org", "128.0.0.1", "[::2]"]) {
-      expect(isLoopbackHost(host), host).toBe(false);
-    }
   });
 });

@@ -9,7 +9,7 @@ export interface ServerArgs {
 }
 
 /** This machine: `localhost` (and `*.localhost`), 127.0.0.0/8, `::1`. */
-export function isLoopbackHost(hostname: string): boolean {
+function isLoopbackHost(hostname: string): boolean {
   const host = hostname.toLowerCase();
   return (
     host === "localhost" ||

@@ -27,6 +27,17 @@ afterEach(async () => {
   await rm(xdg, { recursive: true, force: true });
 });
 
+/** Launches Scratchpad to ready, then rewrites its kept ticket; returns the ticket's file. */
+async function launchThenChangeTicket(change: (ticket: string) => string): Promise<string> {
+  expect((await runCli(["launch", "scratchpad"], env)).code).toBe(0);
+  const [file] = await ticketFiles();
+  const path = join(stateDir(), file!);
+  const stored = JSON.parse(await readFile(path, "utf8"));
+  stored.launch.ticket = change(stored.launch.ticket);
+  await writeFile(path, JSON.stringify(stored));
+  return file!;
+}
+
 describe("launcher launch", () => {
   it("launches scratchpad to ready; the printed password logs in", async () => {
     const { code, stdout } = await runCli(["launch", "scratchpad"], env);
@@ -176,14 +187,10 @@ describe("exit codes", () => {
   }, 40_000);
 
   it("4 for a ticket the server refuses as altered: it is kept, and the message says so", async () => {
-    expect((await runCli(["launch", "scratchpad"], env)).code).toBe(0);
-    const [file] = await ticketFiles();
-    const path = join(stateDir(), file!);
-    const stored = JSON.parse(await readFile(path, "utf8"));
-    const ticket: string = stored.launch.ticket;
-    const i = Math.floor(ticket.length / 2);
-    stored.launch.ticket = `${ticket.slice(0, i)}${ticket[i] === "A" ? "B" : "A"}${ticket.slice(i + 1)}`;
-    await writeFile(path, JSON.stringify(stored));
+    const file = await launchThenChangeTicket((ticket) => {
+      const i = Math.floor(ticket.length / 2);
+      return `${ticket.slice(0, i)}${ticket[i] === "A" ? "B" : "A"}${ticket.slice(i + 1)}`;
+    });
     const { code, stderr } = await runCli(["follow"], env);
     expect(code).toBe(4);
     expect(stderr).toMatch(/ticket .* was refused by the server \(invalid\)/);
@@ -193,12 +200,7 @@ describe("exit codes", () => {
   }, 60_000);
 
   it("4 for a damaged ticket, which is removed", async () => {
-    expect((await runCli(["launch", "scratchpad"], env)).code).toBe(0);
-    const [file] = await ticketFiles();
-    const path = join(stateDir(), file!);
-    const stored = JSON.parse(await readFile(path, "utf8"));
-    stored.launch.ticket = `${stored.launch.ticket}=`;
-    await writeFile(path, JSON.stringify(stored));
+    await launchThenChangeTicket((ticket) => `${ticket}=`);
     const { code, stderr } = await runCli(["follow"], env);
     expect(code).toBe(4);
     expect(stderr).toMatch(/refused by the server \(malformed\).* It is removed/);

@@ -2,41 +2,31 @@
 // `launcher` on PATH, with no pnpm and nothing of this workspace. Installed under a temp
 // prefix, so the machine's own global packages are left alone.
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, readlink, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, readlink } from "node:fs/promises";
 import { delimiter, dirname, join } from "node:path";
-import {
-  npmEnv,
-  packLauncher,
-  REPO_ROOT,
-  runCommand,
-  startServer,
-  type TestServer,
-} from "@launcher/testing";
+import { npmEnv, type PackedTry, REPO_ROOT, runCommand, startPackedTry } from "@launcher/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+let packed: PackedTry;
 let dir: string;
 let prefix: string;
-let server: TestServer;
 /** PATH with the install's bin first, and no pnpm, npx or workspace bin of this repo. */
 let path: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "launcher-cli-install-"));
+  packed = await startPackedTry("launcher-cli-install-");
+  dir = packed.dir;
   prefix = join(dir, "prefix");
-  const tarballs = await packLauncher(join(dir, "dist-packages"));
   const install = await runCommand(
     "npm",
-    ["install", "--global", "--prefix", prefix, tarballs["@launcher/cli"]!],
+    ["install", "--global", "--prefix", prefix, packed.tarballs["@launcher/cli"]!],
     { cwd: dir, env: npmEnv() },
   );
   if (install.code !== 0) throw new Error(`npm install -g failed:\n${install.stderr}`);
   path = [join(prefix, "bin"), dirname(process.execPath), "/usr/bin", "/bin"].join(delimiter);
-  server = await startServer();
 }, 180_000);
 afterAll(async () => {
-  await server?.dispose();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await packed?.dispose();
 });
 
 /** Runs `launcher` found on PATH, from a directory outside the repository. */
@@ -73,7 +63,7 @@ describe("npm install -g of the packed CLI", () => {
       "templates",
       "--json",
       "--server",
-      server.url,
+      packed.server.url,
     ]);
     expect(code, stderr).toBe(0);
     const list = JSON.parse(stdout.trim());

@@ -1,5 +1,6 @@
 export { CHROMIUM, CHROMIUM_ARGS, launchChromium } from "./chromium.ts";
 export { type CommandResult, npmEnv, packLauncher, REPO_ROOT, runCommand } from "./packed.ts";
+export { type PackedTry, startPackedTry } from "./packed-try.ts";
 export { instanceMonitorPids, waitFor } from "./processes.ts";
 export { readTree } from "./read-tree.ts";
 export { seededRandom } from "./seeded-random.ts";

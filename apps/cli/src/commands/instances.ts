@@ -1,6 +1,6 @@
 import { toLauncherError } from "@launcher/client";
 import { defineCommand } from "citty";
-import { connect, toCliExit } from "../connect.ts";
+import { withClient } from "../connect.ts";
 import { CliExit, ExitCode } from "../exit.ts";
 import { run } from "../run.ts";
 import { commonArgs } from "./common.ts";
@@ -16,9 +16,8 @@ export const instancesCommand = defineCommand({
     ...commonArgs,
   },
   run: ({ args }) =>
-    run(args, async (output) => {
-      const client = await connect(args, output);
-      try {
+    run(args, (output) =>
+      withClient({ args, output }, async (client) => {
         const all = args.all === true;
         const { instances } = await client.instances.list.query({ all }).catch((error) => {
           const failure = toLauncherError(error);
@@ -29,7 +28,7 @@ export const instancesCommand = defineCommand({
               { cause: failure },
             );
           }
-          throw toCliExit(failure);
+          throw failure;
         });
         // Like `launcher list`: one JSON line per instance.
         for (const instance of instances) output.data(instance);
@@ -39,8 +38,6 @@ export const instancesCommand = defineCommand({
         }
         for (const line of instanceTable(instances, { owners: all })) output.say(line);
         return ExitCode.ready;
-      } finally {
-        await client.close();
-      }
-    }),
+      }),
+    ),
 });

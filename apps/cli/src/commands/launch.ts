@@ -1,6 +1,6 @@
 import { prepareLaunch } from "@launcher/client";
 import { defineCommand } from "citty";
-import { connect, ticketStore, toCliExit } from "../connect.ts";
+import { ticketStore, withClient } from "../connect.ts";
 import { followAndReport } from "../follow-flow.ts";
 import { run } from "../run.ts";
 import { commonArgs } from "./common.ts";
@@ -21,23 +21,18 @@ export const launchCommand = defineCommand({
     ...commonArgs,
   },
   run: ({ args }) =>
-    run(args, async (output) => {
+    run(args, (output) => {
       const { store, dir } = ticketStore();
-      const client = await connect(args, output);
-      try {
+      return withClient({ args, output }, async (client) => {
         // The ticket is on disk before anything can start the instance.
         const launch = await prepareLaunch(client, {
           template: args.template,
           store,
           ...(args.driver ? { driver: args.driver } : {}),
-        }).catch((error) => {
-          throw toCliExit(error);
         });
         output.trace(`ticket stored in ${dir}/${launch.id}.json`);
         if (!output.json) output.note(`Launching ${launch.template} (${launch.id})`);
-        return await followAndReport({ client, store, launch, args, output });
-      } finally {
-        await client.close();
-      }
+        return followAndReport({ client, store, launch, args, output });
+      });
     }),
 });

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { connect, toCliExit } from "../connect.ts";
+import { withClient } from "../connect.ts";
 import { ExitCode } from "../exit.ts";
 import { run } from "../run.ts";
 import { commonArgs } from "./common.ts";
@@ -8,12 +8,9 @@ export const templatesCommand = defineCommand({
   meta: { name: "templates", description: "List the templates this server can launch" },
   args: { ...commonArgs },
   run: ({ args }) =>
-    run(args, async (output) => {
-      const client = await connect(args, output);
-      try {
-        const list = await client.templates.list.query().catch((error) => {
-          throw toCliExit(error);
-        });
+    run(args, (output) =>
+      withClient({ args, output }, async (client) => {
+        const list = await client.templates.list.query();
         if (output.json) {
           output.data(list);
           return ExitCode.ready;
@@ -28,8 +25,6 @@ export const templatesCommand = defineCommand({
           }
         }
         return ExitCode.ready;
-      } finally {
-        await client.close();
-      }
-    }),
+      }),
+    ),
 });
