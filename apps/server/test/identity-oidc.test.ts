@@ -10,7 +10,7 @@ import { sealSession } from "../src/auth/session.ts";
 import { freePort } from "./nginx.ts";
 import { emailOf, startOidcProvider } from "./oidc-provider.ts";
 import { instanceStatusFromPage } from "./page-instance.ts";
-import { upgrade, type WireError } from "./peer.ts";
+import { call, upgrade, type WireError } from "./peer.ts";
 
 const SLOW = "Scratchpad (slow start, fixture)";
 
@@ -21,14 +21,18 @@ async function meFrom(page: Page): Promise<{ data?: unknown; error?: WireError }
   return { data: reply.result?.data, error: reply.error };
 }
 
-/** Goes through the provider's development pages: any login and password, then consent. */
+/**
+ * Goes from `start` through the provider's development pages (any login and password, then
+ * consent) until the launcher's `landing`.
+ */
 async function signIn(
   page: Page,
   launcherUrl: string,
   login: string,
   landing: string | RegExp = `${launcherUrl}/`,
+  start = "/auth/login",
 ) {
-  await page.goto(`${launcherUrl}/auth/login`);
+  await page.goto(`${launcherUrl}${start}`);
   await page.locator("input[name=login]").fill(login);
   await page.locator("input[name=password]").fill("any password");
   await page.getByRole("button", { name: "Sign-in" }).click();
@@ -130,6 +134,18 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("OIDC sign-in in Chrom
       // Another user signs in; admins come from LAUNCHER_ADMINS.
       await signIn(page, launcherUrl, "root");
       expect((await meFrom(page)).data).toEqual({ user: emailOf("root"), admin: true });
+
+      // Signed out, /auth/token leads through sign-in and back; its token is the user's.
+      const terminal = await browser.newContext();
+      await terminal.route(/^https:\/\//, (route) => route.abort());
+      const tokenPage = await terminal.newPage();
+      await signIn(tokenPage, launcherUrl, "carol", `${launcherUrl}/auth/token`, "/auth/token");
+      const token = (await tokenPage.locator("#token").textContent())!.trim();
+      const asCarol = await call(launcherUrl, "me", {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(asCarol.data).toEqual({ user: emailOf("carol"), admin: false });
+      await terminal.close();
 
       // An email address the provider has not verified names no one.
       const fresh = await browser.newContext();
