@@ -190,8 +190,8 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
         return;
       }
       trpc(req, res);
-    } else if (auth.oidcRoutes && path.startsWith("/auth/")) {
-      auth.oidcRoutes(req, res, path).then(
+    } else if (auth.routes && path.startsWith("/auth/")) {
+      auth.routes(req, res, path).then(
         (served) => {
           if (!served) res.writeHead(404, SECURITY_HEADERS).end();
         },

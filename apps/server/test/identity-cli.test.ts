@@ -91,6 +91,11 @@ describe.skipIf(!NGINX && !process.env.CI)("the CLI behind nginx with Basic auth
     expect((await cli.run(["follow", mine.id], signedIn)).code).toBe(0);
     expect((await cli.run(["destroy", mine.id], signedIn)).code).toBe(0);
 
+    // The web app's "CLI token" link: behind a proxy, it says what to send instead.
+    const tokenPage = await fetch(`${lb.url}/auth/token`, { headers: login("alice") });
+    expect(tokenPage.status).toBe(200);
+    expect(await tokenPage.text()).toContain("set LAUNCHER_AUTHORIZATION");
+
     await expectNowhere(
       [authorization.slice("Basic ".length), "alice-password", "guess"],
       [...cli.printed, a.output(), b.output(), lb.output()],

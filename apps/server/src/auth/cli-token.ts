@@ -74,3 +74,17 @@ export function createCliTokenRoute(options: CliTokenOptions) {
     tokenPage(res, user, token, expiresAt);
   };
 }
+
+/**
+ * `GET /auth/token` with `LAUNCHER_AUTH=header`: the proxy in front signs users in, so the
+ * launcher has no token of its own to give; the page says what the CLI sends instead. (The
+ * web app links here for every signed-in user.)
+ */
+export function proxyCliTokenRoute(req: IncomingMessage, res: ServerResponse): void {
+  const message =
+    "This launcher signs you in through the proxy in front of it, so it has no token of its own. The launcher command sends what that proxy accepts: set LAUNCHER_AUTHORIZATION to the whole Authorization header (for a password, Basic and the base64 of user:password; for a bearer token, Bearer and the token), or LAUNCHER_TOKEN to a bearer token alone.";
+  if (/\bapplication\/json\b/.test(req.headers.accept ?? "")) {
+    return json(res, 404, { error: { message } });
+  }
+  page(res, 200, { title: "The command line behind a proxy", text: message });
+}

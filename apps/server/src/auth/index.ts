@@ -1,12 +1,24 @@
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { LauncherLogger } from "@launcher/api";
 import type { Keyring } from "@launcher/crypto-token";
 import type { Env } from "../env.ts";
-import { createIdentify, type Identity } from "./identify.ts";
+import { proxyCliTokenRoute } from "./cli-token.ts";
+import { CLI_TOKEN_PATH, createIdentify, type Identity } from "./identify.ts";
 import { createOidcRoutes } from "./oidc.ts";
 import { clientAddressOf, LOOPBACK_RANGES, makeTrustedProxies } from "./trusted-proxies.ts";
 
 export type { Identity } from "./identify.ts";
+
+/** `/auth/token` alone, with `LAUNCHER_AUTH=header`; false for other paths. */
+async function headerModeRoutes(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+): Promise<boolean> {
+  if (path !== CLI_TOKEN_PATH) return false;
+  proxyCliTokenRoute(req, res);
+  return true;
+}
 
 /**
  * Who is asking and from where, as the environment says to tell: the client's address
@@ -36,7 +48,7 @@ export function createAuth(env: Env, keyring: Keyring, logger: LauncherLogger) {
     }
     return identity;
   };
-  const oidcRoutes =
+  const routes =
     env.LAUNCHER_AUTH === "oidc"
       ? createOidcRoutes({
           issuer: new URL(env.LAUNCHER_OIDC_ISSUER!),
@@ -48,14 +60,17 @@ export function createAuth(env: Env, keyring: Keyring, logger: LauncherLogger) {
           sessionMaxAge: env.LAUNCHER_SESSION_MAX_AGE,
           logger,
         })
-      : undefined;
+      : env.LAUNCHER_AUTH === "header"
+        ? headerModeRoutes
+        : undefined;
   return {
     /** Whether requests carry ambient credentials (a cookie, a proxy's Basic auth). */
     required: env.LAUNCHER_AUTH !== "none",
     identify,
     clientAddress: (req: IncomingMessage) =>
       clientAddressOf(req.socket.remoteAddress, req.headers["x-forwarded-for"], trusted),
-    oidcRoutes,
+    /** The `/auth/*` routes: sign-in and CLI tokens (oidc), or what to send instead (header). */
+    routes,
     /** `LAUNCHER_TRUSTED_PROXIES` (and the loopback range with `LAUNCHER_TRUST_PROXY=1`). */
     trusted,
   };
