@@ -1,8 +1,9 @@
 import type { LauncherError } from "./errors.ts";
 
 /**
- * The WebSocket as a client sees it: `idle` (lazy, nothing to follow), `connecting` (the first
- * time), `connected`, `reconnecting` (lost, or never reached: trying again).
+ * The WebSocket as a client sees it: `idle` (lazy, nothing to follow; or refused for want of
+ * credentials, which ended every subscription with `unauthenticated`), `connecting` (the
+ * first time), `connected`, `reconnecting` (lost, or never reached: trying again).
  */
 export type ConnectionState = "idle" | "connecting" | "connected" | "reconnecting";
 

@@ -84,7 +84,8 @@ export function proxyCliTokenRoute(req: IncomingMessage, res: ServerResponse): v
   const message =
     "This launcher signs you in through the proxy in front of it, so it has no token of its own. The launcher command sends what that proxy accepts: set LAUNCHER_AUTHORIZATION to the whole Authorization header (for a password, Basic and the base64 of user:password; for a bearer token, Bearer and the token), or LAUNCHER_TOKEN to a bearer token alone.";
   if (/\bapplication\/json\b/.test(req.headers.accept ?? "")) {
-    return json(res, 404, { error: { message } });
+    json(res, 404, { error: { message } });
+  } else {
+    page(res, 200, { title: "The command line behind a proxy", text: message });
   }
-  page(res, 200, { title: "The command line behind a proxy", text: message });
 }
