@@ -7,14 +7,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLauncherClient, LauncherError } from "@launcher/client";
 import { parseKeyring } from "@launcher/crypto-token";
-import { makeTestKeys, runCli, startServer } from "@launcher/testing";
+import { makeTestKeys, runCli } from "@launcher/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { CLI_TOKEN_PURPOSE, sealSession, sealUser } from "../src/auth/session.ts";
 import { login, startAuthReplicas } from "./auth-replicas.ts";
 import { basicAuth } from "./client.ts";
-import { freePort, NGINX } from "./nginx.ts";
-import { emailOf, startOidcProvider } from "./oidc-provider.ts";
+import { NGINX } from "./nginx.ts";
+import { emailOf, startOidcLauncher } from "./oidc-provider.ts";
 import { call, upgrade } from "./peer.ts";
 
 let xdg: string;
@@ -105,20 +105,8 @@ describe.skipIf(!NGINX && !process.env.CI)("the CLI behind nginx with Basic auth
 
 describe("the CLI and the client with a token from /auth/token (LAUNCHER_AUTH=oidc)", () => {
   it("act as the signed-in user; a tampered or foreign token exits 8", async () => {
-    const port = await freePort();
-    const launcherUrl = `http://127.0.0.1:${port}`;
-    await using provider = await startOidcProvider({ launcherUrl });
-    await using server = await startServer({
-      port,
-      env: {
-        LAUNCHER_AUTH: "oidc",
-        LAUNCHER_LOCAL_SHARED_USER: "1", // these tests launch on the local driver
-        LAUNCHER_OIDC_ISSUER: provider.issuer,
-        LAUNCHER_OIDC_CLIENT_ID: provider.clientId,
-        LAUNCHER_OIDC_CLIENT_SECRET: provider.clientSecret,
-        LAUNCHER_PUBLIC_URL: launcherUrl,
-      },
-    });
+    await using launcher = await startOidcLauncher();
+    const { url: launcherUrl, server } = launcher;
     // A browser's session, as /auth/callback sets it (the browser sign-in is identity-oidc's).
     const keyring = await parseKeyring(server.keys);
     const session = await sealSession(keyring, emailOf("alice"), 3600);

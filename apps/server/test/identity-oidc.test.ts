@@ -3,12 +3,11 @@
 // lives through a server restart, and signs out. Run `pnpm build` first.
 import { existsSync } from "node:fs";
 import { parseKeyring } from "@launcher/crypto-token";
-import { CHROMIUM, launchChromium, makeTestKeys, startServer } from "@launcher/testing";
+import { CHROMIUM, launchChromium, makeTestKeys } from "@launcher/testing";
 import type { BrowserContext, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { sealSession } from "../src/auth/session.ts";
-import { freePort } from "./nginx.ts";
-import { emailOf, startOidcProvider } from "./oidc-provider.ts";
+import { emailOf, startOidcLauncher } from "./oidc-provider.ts";
 import { instanceStatusFromPage } from "./page-instance.ts";
 import { call, upgrade, type WireError } from "./peer.ts";
 
@@ -46,22 +45,11 @@ const sessionCookie = async (context: BrowserContext) =>
 // Locally without Chromium this suite is skipped; in CI it never is (it fails instead).
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("OIDC sign-in in Chromium", () => {
   it("signs in, launches, reloads, survives a restart, and signs out", async () => {
-    const port = await freePort();
-    const launcherUrl = `http://127.0.0.1:${port}`;
-    await using provider = await startOidcProvider({ launcherUrl });
-    await using server = await startServer({
-      port,
-      env: {
-        LAUNCHER_FIXTURES: "1",
-        LAUNCHER_AUTH: "oidc",
-        LAUNCHER_LOCAL_SHARED_USER: "1", // these tests launch on the local driver
-        LAUNCHER_OIDC_ISSUER: provider.issuer,
-        LAUNCHER_OIDC_CLIENT_ID: provider.clientId,
-        LAUNCHER_OIDC_CLIENT_SECRET: provider.clientSecret,
-        LAUNCHER_PUBLIC_URL: launcherUrl,
-        LAUNCHER_ADMINS: emailOf("root"),
-      },
+    await using launcher = await startOidcLauncher({
+      LAUNCHER_FIXTURES: "1",
+      LAUNCHER_ADMINS: emailOf("root"),
     });
+    const { url: launcherUrl, server } = launcher;
     const browser = await launchChromium();
     try {
       const context = await browser.newContext();

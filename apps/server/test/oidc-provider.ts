@@ -4,7 +4,9 @@
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { startServer } from "@launcher/testing";
 import Provider from "oidc-provider";
+import { freePort } from "./free-port.ts";
 
 export interface OidcProviderOptions {
   /** The launcher's public URL: its `/auth/callback` is the client's redirect URI. */
@@ -59,4 +61,34 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<T
       server.close(() => resolve());
     });
   return { issuer, clientId, clientSecret, close, [Symbol.asyncDispose]: close };
+}
+
+/**
+ * A launcher with `LAUNCHER_AUTH=oidc` (on the local driver) and the provider it signs users
+ * in at, on this machine. `env` adds to the launcher's environment.
+ */
+export async function startOidcLauncher(env: Record<string, string> = {}) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const provider = await startOidcProvider({ launcherUrl: url });
+  const server = await startServer({
+    port,
+    env: {
+      LAUNCHER_AUTH: "oidc",
+      LAUNCHER_LOCAL_SHARED_USER: "1", // these tests launch on the local driver
+      LAUNCHER_OIDC_ISSUER: provider.issuer,
+      LAUNCHER_OIDC_CLIENT_ID: provider.clientId,
+      LAUNCHER_OIDC_CLIENT_SECRET: provider.clientSecret,
+      LAUNCHER_PUBLIC_URL: url,
+      ...env,
+    },
+  }).catch(async (error: unknown) => {
+    await provider.close();
+    throw error;
+  });
+  const dispose = async () => {
+    await server.dispose();
+    await provider.close();
+  };
+  return { url, provider, server, [Symbol.asyncDispose]: dispose };
 }
