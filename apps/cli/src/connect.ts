@@ -11,7 +11,7 @@ import WebSocket from "ws";
 import { readEnv } from "./env.ts";
 import { CliExit, ExitCode, usageError } from "./exit.ts";
 import type { Output } from "./output.ts";
-import { type ServerArgs, serverUrl } from "./server-url.ts";
+import { credentialFor, type ServerArgs, serverUrl } from "./server-url.ts";
 import { toCliExit } from "./to-cli-exit.ts";
 
 /** How long a server may take to answer at first before the CLI gives up (exit 3). */
@@ -33,17 +33,18 @@ export function ticketStore(): { store: TicketStore; dir: string } {
   return { store: fileStore(dir), dir };
 }
 
-/** The `Authorization` header from the environment, if one is set (exit 2 if unusable). */
-function credentialHeaders(): Record<string, string> | undefined {
-  const { credential, credentialProblem } = readEnv();
+/** The `Authorization` header from the environment for `url`, if any (exit 2 if unusable). */
+function credentialHeaders(args: ServerArgs, url: URL): Record<string, string> | undefined {
+  const { credentialProblem } = readEnv();
   if (credentialProblem) throw usageError(credentialProblem);
+  const credential = credentialFor(args, url);
   return credential ? { authorization: credential.authorization } : undefined;
 }
 
 /**
  * A client for the server, once the server answers: a short, bounded retry while it
- * starts, then exit 3. It sends the credential from the environment, if any, with every
- * request and the WebSocket's upgrade.
+ * starts, then exit 3. It sends the credential from the environment, if any and if the
+ * server is the one named for this run, with every request and the WebSocket's upgrade.
  */
 export async function connect(
   args: CommonArgs,
@@ -51,7 +52,7 @@ export async function connect(
   launch?: Pick<StoredLaunch, "id" | "server">,
 ): Promise<LauncherClient> {
   const url = serverUrl(args, launch);
-  const headers = credentialHeaders();
+  const headers = credentialHeaders(args, url);
   const client = createLauncherClient({ url, WebSocket, ...(headers ? { headers } : {}) });
   const deadline = Date.now() + CONNECT_TIMEOUT_MS;
   for (let attempt = 1; ; attempt++) {
@@ -68,7 +69,7 @@ export async function connect(
         await client.close();
         // A proxy that guards /health too says who may pass, not whether the server runs.
         throw failure.code === "unauthenticated"
-          ? toCliExit(failure, { server: url })
+          ? toCliExit(failure, { server: url, args })
           : unreachable(url, failure);
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -89,7 +90,7 @@ export async function withClient(
   try {
     return await body(client);
   } catch (error) {
-    throw toCliExit(error, { id: launch?.id, server: new URL(client.url) });
+    throw toCliExit(error, { id: launch?.id, server: new URL(client.url), args });
   } finally {
     await client.close();
   }

@@ -47,7 +47,8 @@ export async function followAndReport(options: {
     }).done();
   } catch (error) {
     view.end();
-    throw toCliExit(error, { id: launch.id, server: serverUrl(options.args, launch) });
+    const { args } = options;
+    throw toCliExit(error, { id: launch.id, server: serverUrl(args, launch), args });
   } finally {
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigint);

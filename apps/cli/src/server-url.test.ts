@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ExitCode } from "./exit.ts";
-import { serverUrl } from "./server-url.ts";
+import { credentialFor, serverUrl } from "./server-url.ts";
 
 const codeOf = (run: () => unknown) => {
   try {
@@ -55,5 +55,23 @@ describe("serverUrl", () => {
     expect(
       serverUrl({ server: "https://two.example.org", "force-server": true }, launch).origin,
     ).toBe("https://two.example.org");
+  });
+});
+
+describe("credentialFor", () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it("gives the credential only to the server named for this run, not to a kept launch's", () => {
+    vi.stubEnv("LAUNCHER_URL", "https://one.example.org");
+    vi.stubEnv("LAUNCHER_TOKEN", "t0ken");
+    vi.stubEnv("LAUNCHER_AUTHORIZATION", "");
+    expect(credentialFor({}, new URL("https://one.example.org/"))).toEqual({
+      source: "LAUNCHER_TOKEN",
+      authorization: "Bearer t0ken",
+    });
+    expect(credentialFor({}, new URL("https://two.example.org"))).toBeUndefined();
+    const named = { server: "https://two.example.org" };
+    expect(credentialFor(named, new URL("https://two.example.org"))?.source).toBe("LAUNCHER_TOKEN");
+    expect(credentialFor(named, new URL("https://one.example.org"))).toBeUndefined();
   });
 });

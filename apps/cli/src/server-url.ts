@@ -1,5 +1,5 @@
 import { normalizeServerUrl, type StoredLaunch } from "@launcher/client";
-import { readEnv } from "./env.ts";
+import { type CliEnv, readEnv } from "./env.ts";
 import { CliExit, ExitCode, usageError } from "./exit.ts";
 
 export interface ServerArgs {
@@ -50,4 +50,22 @@ export function serverUrl(args: ServerArgs, launch?: Pick<StoredLaunch, "id" | "
     );
   }
   return url;
+}
+
+/**
+ * The credential from the environment, when `url` is the server named for this run
+ * (`--server`, else `LAUNCHER_URL` or the default). Not for a server that only a kept launch
+ * names: a token for one server is no business of another (name it with `--server`).
+ */
+export function credentialFor(args: ServerArgs, url: URL): CliEnv["credential"] {
+  const { credential, defaultServer } = readEnv();
+  if (!credential) return undefined;
+  const named = (() => {
+    try {
+      return normalizeServerUrl(args.server ?? defaultServer);
+    } catch {
+      return undefined;
+    }
+  })();
+  return named === normalizeServerUrl(url) ? credential : undefined;
 }

@@ -60,11 +60,18 @@ describe("toCliExit for a 401 (unauthenticated)", () => {
         /refused the token in LAUNCHER_TOKEN: CLI token refused \(invalid\)\. Sign in at https:\/\/launcher\.example\.org\/auth\/token/,
       ],
     ];
-    for (const [failure, source, message] of cases) {
-      const exit = unauthenticated(failure, server, source);
+    for (const [failure, sent, message] of cases) {
+      const exit = unauthenticated(failure, server, { sent, configured: sent });
       expect(exit.code).toBe(ExitCode.unauthenticated);
       expect(exit.message).toMatch(message);
     }
     expect(toCliExit(proxy, { server }).code).toBe(8);
+  });
+
+  it("says that a credential for the server named for this run did not go to another", () => {
+    const exit = unauthenticated(oidc, server, { configured: "LAUNCHER_TOKEN" });
+    expect(exit.code).toBe(ExitCode.unauthenticated);
+    expect(exit.message).toContain("The one in LAUNCHER_TOKEN goes only to the server named");
+    expect(exit.message).toContain("--server https://launcher.example.org");
   });
 });

@@ -7,6 +7,7 @@ import {
 } from "@launcher/client";
 import { type CredentialSource, readEnv } from "./env.ts";
 import { CliExit, ExitCode } from "./exit.ts";
+import { credentialFor, type ServerArgs } from "./server-url.ts";
 
 const REFUSAL_REASON: Record<TicketRefusal, string> = {
   expired: "it has expired",
@@ -18,8 +19,17 @@ const REFUSAL_REASON: Record<TicketRefusal, string> = {
   missing: "it is missing",
 };
 
+export interface ExitContext {
+  /** The launch the command was about. */
+  id?: string | undefined;
+  /** The server that answered. */
+  server?: URL | undefined;
+  /** The command's options: whether the credential went to `server` depends on `--server`. */
+  args?: ServerArgs | undefined;
+}
+
 /** Turns a client error into the CLI's exit code and one clear line. */
-export function toCliExit(error: unknown, context: { id?: string; server?: URL } = {}): CliExit {
+export function toCliExit(error: unknown, context: ExitContext = {}): CliExit {
   if (error instanceof CliExit) return error;
   const failure = toLauncherError(error);
   const which = context.id ? `The ticket for ${context.id}` : "The ticket";
@@ -51,8 +61,12 @@ export function toCliExit(error: unknown, context: { id?: string; server?: URL }
       );
     case "forbidden":
       return forbidden(failure, context.id);
-    case "unauthenticated":
-      return unauthenticated(failure, context.server, readEnv().credential?.source);
+    case "unauthenticated": {
+      const configured = readEnv().credential?.source;
+      const { server, args } = context;
+      const sent = server && args ? credentialFor(args, server)?.source : configured;
+      return unauthenticated(failure, server, { sent, configured });
+    }
     case "not_found":
     case "bad_request":
       return new CliExit(ExitCode.usage, failure.message, { cause: failure });
@@ -96,22 +110,26 @@ const tokenPage = (server: URL) => `${normalizeServerUrl(server)}/auth/token`;
 /**
  * A 401 from the server or a proxy in front of it (exit 8): which variable to set, and for
  * a server with its own sign-in (it names a sign-in page), where to get a token. Never the
- * credential itself, only the name of the variable it came from.
+ * credential itself, only the name of the variable it came from: `sent` (it went to this
+ * server) or only `configured` (it is for the server named for this run, not this one).
  */
 export function unauthenticated(
   failure: LauncherError,
   server: URL | undefined,
-  source: CredentialSource | undefined,
+  credential: { sent?: CredentialSource | undefined; configured?: CredentialSource | undefined },
 ): CliExit {
+  const { sent, configured } = credential;
   const at = server ? ` at ${server.origin}` : "";
   const where = server ? tokenPage(server) : "/auth/token on the server";
   let message: string;
-  if (failure.signIn && source) {
-    message = `The server${at} refused the token in ${source}: ${failure.message}. Sign in at ${where} in a browser for a new one, and set LAUNCHER_TOKEN to it`;
+  if (!sent && configured && server) {
+    message = `The server${at} wants credentials. The one in ${configured} goes only to the server named for this run (--server, else LAUNCHER_URL); to send it to this one, add --server ${normalizeServerUrl(server)}`;
+  } else if (failure.signIn && sent) {
+    message = `The server${at} refused the token in ${sent}: ${failure.message}. Sign in at ${where} in a browser for a new one, and set LAUNCHER_TOKEN to it`;
   } else if (failure.signIn) {
     message = `The server${at} wants a signed-in user: sign in at ${where} in a browser, then set LAUNCHER_TOKEN to the token it shows`;
-  } else if (source) {
-    message = `The server${at}, or a proxy in front of it, refused the credentials in ${source}: ${failure.message}. Check them`;
+  } else if (sent) {
+    message = `The server${at}, or a proxy in front of it, refused the credentials in ${sent}: ${failure.message}. Check them`;
   } else {
     message = `The server${at}, or a proxy in front of it, asks for credentials: set LAUNCHER_AUTHORIZATION to the whole Authorization header it accepts (e.g. "Basic " and the base64 of user:password), or LAUNCHER_TOKEN to a bearer token`;
   }

@@ -87,8 +87,14 @@ describe.skipIf(!NGINX && !process.env.CI)("the CLI behind nginx with Basic auth
       .split("\n")
       .map((line) => JSON.parse(line));
     expect(mine).toMatchObject({ owner: "alice", template: "scratchpad", phase: "ready" });
+    // The credential is for the server named for this run: not for the one a kept launch
+    // names when LAUNCHER_URL says another; --server names it.
+    const elsewhere = { ...signedIn, LAUNCHER_URL: "http://127.0.0.1:9" };
+    const unnamed = await cli.run(["follow", mine.id], elsewhere);
+    expect(unnamed.code).toBe(8);
+    expect(unnamed.stderr).toContain(`add --server ${lb.url}`);
     // Followed again over the WebSocket (the upgrade carries the header too), then destroyed.
-    expect((await cli.run(["follow", mine.id], signedIn)).code).toBe(0);
+    expect((await cli.run(["follow", mine.id, "--server", lb.url], elsewhere)).code).toBe(0);
     expect((await cli.run(["destroy", mine.id], signedIn)).code).toBe(0);
 
     // The web app's "CLI token" link: behind a proxy, it says what to send instead.

@@ -1,5 +1,5 @@
 import { destroyLaunch, type LauncherClient, toLauncherError } from "@launcher/client";
-import { withClient } from "../connect.ts";
+import { type CommonArgs, withClient } from "../connect.ts";
 import { CliExit, ExitCode, usageError } from "../exit.ts";
 import { toCliExit } from "../to-cli-exit.ts";
 import { matchLaunch } from "./common.ts";
@@ -20,7 +20,7 @@ export const destroyCommand = defineIdCommand({
             store,
             allowOtherServer: args["force-server"] === true,
           })
-        : await destroyById(client, id!);
+        : await destroyById(client, id!, args);
       output.data(destroyed);
       output.say(`Destroyed ${destroyed.id}`);
       return ExitCode.ready;
@@ -32,7 +32,7 @@ export const destroyCommand = defineIdCommand({
  * No ticket kept here: the signed-in owner (or an admin) destroys it by its id, or by a
  * prefix of the id of one of their instances (as `launcher instances` shows it).
  */
-async function destroyById(client: LauncherClient, given: string) {
+async function destroyById(client: LauncherClient, given: string, args: CommonArgs) {
   const server = new URL(client.url);
   const destroy = (id: string) =>
     client.instances.destroy.mutate({ id }).catch((error) => {
@@ -44,7 +44,7 @@ async function destroyById(client: LauncherClient, given: string) {
           { cause: failure },
         );
       }
-      throw toCliExit(failure, { id, server });
+      throw toCliExit(failure, { id, server, args });
     });
   return destroy(given).catch(async (error: unknown) => {
     // Not a whole id: a prefix of one of the caller's instances will do.
