@@ -41,6 +41,7 @@ const MORE_HELP = `ENVIRONMENT
   LAUNCHER_TOKEN          A bearer token alone; from <server>/auth/token in a signed-in browser
                           when the server signs users in itself. Set one of the two, never in
                           argv (ps shows it): read -rs LAUNCHER_TOKEN && export LAUNCHER_TOKEN
+                          Sent only to the server --server (else LAUNCHER_URL) names
   XDG_STATE_HOME          Tickets go to $XDG_STATE_HOME/launcher (default ~/.local/state/launcher)
 
 EXIT CODES
