@@ -4,7 +4,7 @@ import type { Keyring } from "@launcher/crypto-token";
 import type { Env } from "../env.ts";
 import { proxyCliTokenRoute } from "./cli-token.ts";
 import { CLI_TOKEN_PATH, createIdentify, type Identity } from "./identify.ts";
-import { createOidcRoutes } from "./oidc.ts";
+import type { OidcOptions } from "./oidc.ts";
 import { clientAddressOf, LOOPBACK_RANGES, makeTrustedProxies } from "./trusted-proxies.ts";
 
 export type { Identity } from "./identify.ts";
@@ -18,6 +18,20 @@ async function headerModeRoutes(
   if (path !== CLI_TOKEN_PATH) return false;
   proxyCliTokenRoute(req, res);
   return true;
+}
+
+type Routes = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
+
+/**
+ * The sign-in routes of `oidc`, their module (openid-client and its OAuth code) imported at the
+ * first `/auth/*` request: a launcher that signs nobody in, or not yet, does not load it at start.
+ */
+function lazyOidcRoutes(options: OidcOptions): Routes {
+  let routes: Promise<Routes> | undefined;
+  return async (req, res, path) => {
+    routes ??= import("./oidc.ts").then(({ createOidcRoutes }) => createOidcRoutes(options));
+    return (await routes)(req, res, path);
+  };
 }
 
 /**
@@ -50,7 +64,7 @@ export function createAuth(env: Env, keyring: Keyring, logger: LauncherLogger) {
   };
   const routes =
     env.LAUNCHER_AUTH === "oidc"
-      ? createOidcRoutes({
+      ? lazyOidcRoutes({
           issuer: new URL(env.LAUNCHER_OIDC_ISSUER!),
           clientId: env.LAUNCHER_OIDC_CLIENT_ID!,
           clientSecret: env.LAUNCHER_OIDC_CLIENT_SECRET,
