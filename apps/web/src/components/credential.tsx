@@ -1,4 +1,5 @@
 import { createSignal, onCleanup, Show } from "solid-js";
+import { capitalize } from "../lib/format.ts";
 
 const MASK = "••••••••••••";
 
@@ -9,7 +10,6 @@ export function Credential(props: { name: string; value: string }) {
   let timer: ReturnType<typeof setTimeout> | undefined;
   onCleanup(() => clearTimeout(timer));
 
-  const label = () => props.name.charAt(0).toUpperCase() + props.name.slice(1);
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(props.value);
@@ -23,7 +23,7 @@ export function Credential(props: { name: string; value: string }) {
 
   return (
     <div class="row credential">
-      <dt>{label()}</dt>
+      <dt>{capitalize(props.name)}</dt>
       <dd>
         <code class="secret" data-credential={props.name}>
           <Show

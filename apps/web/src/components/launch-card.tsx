@@ -1,7 +1,8 @@
-import { createEffect, createMemo, createSignal, Match, Show, Switch } from "solid-js";
+import { createEffect, createSignal, Show } from "solid-js";
 import type { Launch } from "../lib/create-launch.ts";
 import { createNow } from "../lib/create-now.ts";
 import { describeQuota, describeRefusal, makeFailedStep } from "../lib/format.ts";
+import { Alert } from "./alert.tsx";
 import { LaunchProgress, phaseLabel } from "./launch-progress.tsx";
 import { LaunchSummary } from "./launch-summary.tsx";
 import { LogTail } from "./log-tail.tsx";
@@ -41,27 +42,24 @@ export function LaunchCard(props: Props) {
     }
   };
 
-  const announcement = createMemo(() => {
-    switch (launch.status()) {
-      case "ready":
-        return `${props.name} is ready.`;
-      case "failed":
-        return `${props.name} failed.`;
-      case "destroying":
-        return `${props.name} is being destroyed.`;
-      case "destroyed":
-        return `${props.name} was destroyed.`;
-      case "refused":
-        return launch.kept()
-          ? `${props.name}: the server refused the ticket; it is kept.`
-          : `${props.name}: this launch can no longer be followed.`;
-      case "error":
-        return `${props.name}: lost track of the launch.`;
-      default:
-        return `${props.name}: ${phaseLabel(launch.snapshot()?.phase)}.`;
-    }
-  });
-  const refusal = () => describeRefusal(launch.problem()?.error.tokenCode);
+  // The phase, politely; a refusal or an error is an alert of its own.
+  const announcement = () => `${props.name}: ${phaseLabel(launch.snapshot()?.phase)}.`;
+  // A quota refuses before anything starts: the same ticket tries again. A refused ticket may
+  // open on another replica or later: it is the only key to the instance, so it is kept.
+  const refusal = () => {
+    const error = launch.problem()?.error;
+    if (error?.quota) return `Not started: ${describeQuota(error.quota)}`;
+    const why = describeRefusal(error?.tokenCode);
+    return launch.kept()
+      ? `The server refused this launch's ticket: ${why}. The ticket is kept in this tab, and the instance may still be running.`
+      : `This launch can no longer be followed: ${why}. Its ticket has been removed from this tab.`;
+  };
+
+  const destroyError = () => {
+    const problem = launch.problem();
+    if (problem?.during !== "destroy") return undefined;
+    return `Could not destroy the instance: ${problem.error.message}.${launch.kept() ? "" : " Its ticket has been removed from this tab."}`;
+  };
 
   const actions = (label: string) => (
     <>
@@ -73,11 +71,7 @@ export function LaunchCard(props: Props) {
           Dismiss
         </button>
       </div>
-      <Show when={retryError()}>
-        <p class="notice" role="alert">
-          {retryError()}
-        </p>
-      </Show>
+      <Alert text={retryError()} />
     </>
   );
 
@@ -96,100 +90,93 @@ export function LaunchCard(props: Props) {
       <p class="sr-only" aria-live="polite">
         {announcement()}
       </p>
-      <Switch>
-        <Match when={launch.status() === "refused" && !launch.kept()}>
-          <p class="notice" role="alert">
-            This launch can no longer be followed: {refusal()}. Its ticket has been removed from
-            this tab.
-          </p>
-          {actions("Launch again")}
-        </Match>
-        <Match when={launch.status() === "refused" || launch.status() === "quota"}>
-          {/* The ticket may open on another replica or later: it is the only key to the
-              instance. A quota refuses before anything starts: the same ticket tries again. */}
-          <p class="notice" role="alert">
-            <Show
-              when={launch.problem()?.error.quota}
-              fallback={`The server refused this launch's ticket: ${refusal()}. The ticket is kept in this tab, and the instance may still be running.`}
-            >
-              {(quota) => `Not started: ${describeQuota(quota())}`}
-            </Show>
-          </p>
-          <div class="actions">
-            <button type="button" class="primary" onClick={() => launch.resume()}>
-              Try again
-            </button>
-            <button type="button" onClick={dismiss}>
-              Forget it
-            </button>
-          </div>
-        </Match>
-        <Match when={launch.status() === "ready" && launch.snapshot()}>
-          {(snapshot) => (
-            <>
-              <LaunchSummary
-                snapshot={snapshot()}
-                access={launch.access()}
-                expiresAt={props.expiresAt}
-                destroying={launch.destroying()}
-                onDismiss={dismiss}
-                onDestroy={() => void launch.destroy()}
-              />
-              <Show when={launch.problem()?.during === "destroy"}>
-                <p class="notice" role="alert">
-                  Could not destroy the instance: {launch.problem()?.error.message}
-                  {launch.kept() ? "" : ". Its ticket has been removed from this tab."}
-                </p>
-              </Show>
-            </>
-          )}
-        </Match>
-        <Match when={launch.status() === "failed" && launch.snapshot()}>
-          {(snapshot) => {
-            const step = () => makeFailedStep(snapshot());
-            return (
-              <div class="failure">
-                <p class="notice">
-                  <strong>Launch failed</strong>
-                  <Show when={step()}>{(s) => <> at step “{s().label}”</>}</Show>.{" "}
-                  {snapshot().error ?? snapshot().message ?? ""}
-                </p>
-                <LogTail lines={snapshot().logTail} label="Log tail" />
-                <p class="muted small">Its ticket has been removed from this tab.</p>
-                {actions("Try again")}
-              </div>
-            );
-          }}
-        </Match>
-        <Match when={launch.status() === "destroying"}>
-          <p>Destroying… the instance is being stopped and its files deleted.</p>
-        </Match>
-        <Match when={launch.status() === "destroyed"}>
-          <p>Destroyed: the instance is stopped and its files are deleted.</p>
-          <Show when={launch.snapshot()?.message}>{(m) => <p class="muted">{m()}</p>}</Show>
-          <div class="actions">
-            <button type="button" onClick={dismiss}>
-              Dismiss
-            </button>
-          </div>
-        </Match>
-        <Match when={true}>
-          <LaunchProgress
-            name={props.name}
-            snapshot={launch.snapshot()}
-            now={now()}
-            startedAt={launch.snapshot()?.createdAt}
-          />
-          <Show when={launch.status() === "error"}>
-            <p class="notice" role="alert">
-              Lost track of this launch: {launch.problem()?.error.message}{" "}
-              <button type="button" onClick={() => launch.resume()}>
-                Resume
-              </button>
-            </p>
-          </Show>
-        </Match>
-      </Switch>
+      {/* One view per status, made again when the status changes. */}
+      <Show when={launch.status()} keyed>
+        {(status) => {
+          switch (status) {
+            case "refused":
+            case "quota":
+              return (
+                <>
+                  <Alert text={refusal()} />
+                  <Show when={launch.kept()} fallback={actions("Launch again")}>
+                    <div class="actions">
+                      <button type="button" class="primary" onClick={() => launch.resume()}>
+                        Try again
+                      </button>
+                      <button type="button" onClick={dismiss}>
+                        Forget it
+                      </button>
+                    </div>
+                  </Show>
+                </>
+              );
+            case "ready":
+              return (
+                <>
+                  <LaunchSummary
+                    snapshot={launch.snapshot()!}
+                    access={launch.access()}
+                    expiresAt={props.expiresAt}
+                    destroying={launch.destroying()}
+                    onDismiss={dismiss}
+                    onDestroy={() => void launch.destroy()}
+                  />
+                  <Alert text={destroyError()} />
+                </>
+              );
+            case "failed": {
+              const snapshot = launch.snapshot()!;
+              const step = makeFailedStep(snapshot);
+              return (
+                <div class="failure">
+                  <p class="notice">
+                    <strong>Launch failed</strong>
+                    {step ? ` at step “${step.label}”` : ""}.{" "}
+                    {snapshot.error ?? snapshot.message ?? ""}
+                  </p>
+                  <LogTail lines={snapshot.logTail} label="Log tail" />
+                  <p class="muted small">Its ticket has been removed from this tab.</p>
+                  {actions("Try again")}
+                </div>
+              );
+            }
+            case "destroying":
+              return <p>Destroying… the instance is being stopped and its files deleted.</p>;
+            case "destroyed":
+              return (
+                <>
+                  <p>Destroyed: the instance is stopped and its files are deleted.</p>
+                  <Show when={launch.snapshot()?.message}>{(m) => <p class="muted">{m()}</p>}</Show>
+                  <div class="actions">
+                    <button type="button" onClick={dismiss}>
+                      Dismiss
+                    </button>
+                  </div>
+                </>
+              );
+            default:
+              return (
+                <>
+                  <LaunchProgress
+                    name={props.name}
+                    snapshot={launch.snapshot()}
+                    now={now()}
+                    startedAt={launch.snapshot()?.createdAt}
+                  />
+                  <Show when={status === "error"}>
+                    <p class="notice" role="alert">
+                      Lost track of this launch: {launch.problem()?.error.message}{" "}
+                      <button type="button" onClick={() => launch.resume()}>
+                        Resume
+                      </button>
+                    </p>
+                  </Show>
+                </>
+              );
+          }
+        }}
+      </Show>
     </article>
   );
 }

@@ -1,5 +1,6 @@
 import { createMemo, createSignal, For, Show } from "solid-js";
 import type { Template, TemplateList } from "../lib/types.ts";
+import { Alert } from "./alert.tsx";
 import { reasonOrNone, Why } from "./why.tsx";
 
 interface Props {
@@ -107,6 +108,7 @@ export function LaunchForm(props: Props) {
               <For each={list().templates}>
                 {(t) => {
                   const why = () => availability(t, currentDriver()).reason;
+                  const about = `template-${t.id}-about`;
                   return (
                     <>
                       <label class="template" classList={{ unavailable: !canRun(t) }}>
@@ -117,11 +119,11 @@ export function LaunchForm(props: Props) {
                           checked={selected() === t.id}
                           disabled={!canRun(t)}
                           onChange={() => setPicked(t.id)}
-                          aria-describedby={`template-${t.id}-about`}
+                          aria-describedby={about}
                         />
                         <span class="template-text">
                           <span class="template-name">{t.name}</span>
-                          <span class="muted" id={`template-${t.id}-about`}>
+                          <span class="muted" id={about}>
                             {t.description}
                             <Show when={!canRun(t)}>
                               <span class="unavailable-note"> Unavailable here.</span>
@@ -139,11 +141,7 @@ export function LaunchForm(props: Props) {
                 }}
               </For>
             </fieldset>
-            <Show when={error()}>
-              <p class="notice" role="alert">
-                {error()}
-              </p>
-            </Show>
+            <Alert text={error()} />
             <button class="primary" type="submit" disabled={!selected()} aria-disabled={busy()}>
               {busy() ? "Launching…" : "Launch"}
             </button>

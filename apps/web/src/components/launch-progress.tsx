@@ -1,23 +1,12 @@
 import { launchProgress, type StoredSnapshot } from "@launcher/client";
 import { For, Show } from "solid-js";
-import { formatDuration } from "../lib/format.ts";
+import { capitalize, formatDuration } from "../lib/format.ts";
 import { LogTail } from "./log-tail.tsx";
-
-const STATE_TEXT = {
-  pending: "pending",
-  running: "in progress",
-  done: "done",
-  failed: "failed",
-  skipped: "skipped",
-} as const;
 
 const ICON = { pending: "○", running: "◐", done: "✓", failed: "✕", skipped: "–" } as const;
 
 /** "Starting", "Checking", "Destroying"… */
-export function phaseLabel(phase: string | undefined): string {
-  if (!phase) return "Starting";
-  return phase.charAt(0).toUpperCase() + phase.slice(1);
-}
+export const phaseLabel = (phase: string | undefined) => capitalize(phase || "starting");
 
 /** The live view of a launch: overall bar, steps with timings, log tail, elapsed time. */
 export function LaunchProgress(props: {
@@ -70,7 +59,9 @@ export function LaunchProgress(props: {
                 </span>
                 <span class="label">
                   {step.label}
-                  <span class="sr-only">: {STATE_TEXT[step.state]}</span>
+                  <span class="sr-only">
+                    : {step.state === "running" ? "in progress" : step.state}
+                  </span>
                   <Show when={step.state === "running" && step.progress !== undefined}>
                     <span class="muted"> {Math.round((step.progress ?? 0) * 100)}%</span>
                   </Show>

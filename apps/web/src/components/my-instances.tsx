@@ -1,7 +1,8 @@
-import { createSignal, For, Show } from "solid-js";
+import { createSignal, For } from "solid-js";
 import type { createInstances } from "../lib/create-instances.ts";
 import { createNow } from "../lib/create-now.ts";
 import { formatExpiry, formatSpan } from "../lib/format.ts";
+import { Alert } from "./alert.tsx";
 import { DestroyButton } from "./destroy-button.tsx";
 import { phaseLabel } from "./launch-progress.tsx";
 
@@ -15,11 +16,7 @@ export function MyInstances(props: {
     <section class="panel" aria-labelledby="my-instances">
       <h2 id="my-instances">My instances</h2>
       <p class="muted small">Credentials are shown only in the tab that launched the instance.</p>
-      <Show when={props.instances.error()}>
-        <p class="notice" role="alert">
-          {props.instances.error()}
-        </p>
-      </Show>
+      <Alert text={props.instances.error()} />
       <ul>
         <For each={props.instances.list()} fallback={<li class="muted">None.</li>}>
           {(instance) => {

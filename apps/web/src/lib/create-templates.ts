@@ -1,5 +1,6 @@
 import { toLauncherError } from "@launcher/client";
 import { createSignal } from "solid-js";
+import { capitalize } from "./format.ts";
 import type { TemplateList, WebClient } from "./types.ts";
 
 /**
@@ -23,7 +24,6 @@ export function createTemplates(client: WebClient) {
     error,
     reload,
     /** The template's name; until the list is loaded, its id capitalized ("Scratchpad"). */
-    nameOf: (id: string) =>
-      list()?.templates.find((t) => t.id === id)?.name ?? id.charAt(0).toUpperCase() + id.slice(1),
+    nameOf: (id: string) => list()?.templates.find((t) => t.id === id)?.name ?? capitalize(id),
   };
 }

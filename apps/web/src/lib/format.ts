@@ -1,5 +1,8 @@
 import type { QuotaInfo, StoredSnapshot } from "@launcher/client";
 
+/** "scratchpad" → "Scratchpad". */
+export const capitalize = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
+
 /** "0.8 s", "42 s", "2 min 05 s". */
 export function formatDuration(ms: number): string {
   const seconds = Math.max(0, ms) / 1000;
