@@ -1,42 +1,18 @@
-import { sessionStorageStore, toStoredSnapshot } from "@launcher/client";
-import { cleanup, fireEvent, render, screen, within } from "@solidjs/testing-library";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { App } from "./app.tsx";
+import { sessionStorageStore, type TicketRefusal, toStoredSnapshot } from "@launcher/client";
+import { fireEvent, screen, within } from "@solidjs/testing-library";
+import { describe, expect, it, vi } from "vitest";
 import {
-  LauncherError,
-  makeFakeClient,
-  makeSnapshot,
-  PASSWORD,
-  SERVER,
-} from "./testing/fake-client.ts";
+  boot,
+  bootReady,
+  ID,
+  launch,
+  settle,
+  storedValues,
+  useAppTestSetup,
+} from "./testing/boot-app.tsx";
+import { LauncherError, makeSnapshot, PASSWORD, SERVER } from "./testing/fake-client.ts";
 
-/** Lets pending promises settle, without waiting on real time. */
-const settle = () => vi.advanceTimersByTimeAsync(0);
-
-async function boot(options: Parameters<typeof makeFakeClient>[0] = {}) {
-  const fake = makeFakeClient(options);
-  const store = sessionStorageStore();
-  const launches = await store.list();
-  const view = render(() => <App client={fake.client} store={store} initial={launches} />);
-  await settle();
-  return { fake, store, view };
-}
-
-async function launch() {
-  fireEvent.click(screen.getByRole("button", { name: "Launch" }));
-  await settle();
-}
-
-const storedValues = () => Object.keys(sessionStorage).map((k) => sessionStorage.getItem(k) ?? "");
-
-beforeEach(() => {
-  vi.useFakeTimers({ now: 1_700_000_002_500 });
-  sessionStorage.clear();
-});
-afterEach(() => {
-  cleanup();
-  vi.useRealTimers();
-});
+useAppTestSetup();
 
 describe("the launch form", () => {
   it("lists the templates with Scratchpad preselected; an unavailable one says so, briefly", async () => {
@@ -85,9 +61,8 @@ describe("a launch", () => {
     expect(follow.storedAtSubscribe.join()).toContain("sealed-ticket-1");
     expect(follow.input.lastEventId).toBeUndefined();
 
-    const id = "1".padStart(32, "0");
-    fake.send("sealed-ticket-1", makeSnapshot(id, "preparing"));
-    fake.send("sealed-ticket-1", makeSnapshot(id, "starting"));
+    fake.send("sealed-ticket-1", makeSnapshot(ID, "preparing"));
+    fake.send("sealed-ticket-1", makeSnapshot(ID, "starting"));
     await settle();
     const bar = screen.getByRole("progressbar");
     expect(bar.getAttribute("aria-valuenow")).toBe("50");
@@ -110,9 +85,8 @@ describe("a launch", () => {
     Object.assign(navigator, { clipboard: { writeText } });
     const { fake } = await boot();
     await launch();
-    const id = "1".padStart(32, "0");
-    fake.send("sealed-ticket-1", makeSnapshot(id, "checking"));
-    fake.send("sealed-ticket-1", makeSnapshot(id, "ready"));
+    fake.send("sealed-ticket-1", makeSnapshot(ID, "checking"));
+    fake.send("sealed-ticket-1", makeSnapshot(ID, "ready"));
     await settle();
 
     expect(screen.getByText("Ready")).toBeTruthy();
@@ -142,7 +116,7 @@ describe("a launch", () => {
     const { fake } = await boot();
     await launch();
     const url = "javascript:alert(document.domain)//";
-    const ready = makeSnapshot("1".padStart(32, "0"), "ready", {
+    const ready = makeSnapshot(ID, "ready", {
       access: { url, credentials: { password: PASSWORD } },
     });
     fake.send("sealed-ticket-1", ready);
@@ -153,10 +127,7 @@ describe("a launch", () => {
   });
 
   it("forgets the ticket on Dismiss", async () => {
-    const { fake } = await boot();
-    await launch();
-    fake.send("sealed-ticket-1", makeSnapshot("1".padStart(32, "0"), "ready"));
-    await settle();
+    await bootReady();
     fireEvent.click(screen.getByRole("button", { name: "Dismiss" }));
     await settle();
     expect(storedValues()).toEqual([]);
@@ -166,10 +137,9 @@ describe("a launch", () => {
   it("shows a failure with its step and log tail, tears down its remains, clears the ticket, and tries again", async () => {
     const { fake } = await boot();
     await launch();
-    const id = "1".padStart(32, "0");
     fake.send(
       "sealed-ticket-1",
-      makeSnapshot(id, "failed", { error: "exited with code 1", logTail: ["boom: EADDRINUSE"] }),
+      makeSnapshot(ID, "failed", { error: "exited with code 1", logTail: ["boom: EADDRINUSE"] }),
     );
     await settle();
     expect(screen.getByText(/Launch failed/).parentElement?.textContent).toContain(
@@ -190,55 +160,52 @@ describe("a launch", () => {
   it("shows Destroying… while the platform tears the instance down", async () => {
     const { fake } = await boot();
     await launch();
-    fake.send("sealed-ticket-1", makeSnapshot("1".padStart(32, "0"), "destroying"));
+    fake.send("sealed-ticket-1", makeSnapshot(ID, "destroying"));
     await settle();
     expect(screen.getByText(/^Destroying…/)).toBeTruthy();
     expect(screen.queryByRole("progressbar")).toBeNull();
     expect(storedValues().join()).toContain("sealed-ticket-1");
-    fake.send("sealed-ticket-1", makeSnapshot("1".padStart(32, "0"), "destroyed"));
+    fake.send("sealed-ticket-1", makeSnapshot(ID, "destroyed"));
     await settle();
     expect(screen.getByText(/^Destroyed/)).toBeTruthy();
     expect(storedValues()).toEqual([]);
   });
 
-  it("drops an expired or malformed ticket and says so instead of spinning", async () => {
-    for (const tokenCode of ["expired", "malformed"] as const) {
-      sessionStorage.clear();
-      const { fake } = await boot();
-      await launch();
-      fake.refuse("sealed-ticket-1", tokenCode);
-      await settle();
-      const alert = screen.getByRole("alert").textContent;
+  /** Launches, then the server refuses the ticket as `tokenCode`; returns what the alert says. */
+  async function refusedAs(tokenCode: TicketRefusal) {
+    const { fake } = await boot();
+    await launch();
+    fake.refuse("sealed-ticket-1", tokenCode);
+    await settle();
+    return { fake, alert: screen.getByRole("alert").textContent };
+  }
+
+  it.each(["expired", "malformed"] as const)(
+    "drops a ticket refused as %s and says so instead of spinning",
+    async (tokenCode) => {
+      const { alert } = await refusedAs(tokenCode);
       expect(alert).toContain("can no longer be followed");
       expect(alert).toContain("removed from this tab");
       expect(screen.queryByRole("progressbar")).toBeNull();
-      expect(storedValues(), tokenCode).toEqual([]);
-      cleanup();
-    }
-  });
+      expect(storedValues()).toEqual([]);
+    },
+  );
 
-  it("keeps a ticket refused for any other reason, says what happened, and offers to try again", async () => {
-    for (const tokenCode of ["unknown_key", "invalid", "not_yet_valid"] as const) {
-      sessionStorage.clear();
-      const { fake } = await boot();
-      await launch();
-      fake.refuse("sealed-ticket-1", tokenCode);
-      await settle();
-      expect(screen.getByRole("alert").textContent).toContain("The ticket is kept in this tab");
-      expect(storedValues().join(), tokenCode).toContain("sealed-ticket-1");
+  it.each(["unknown_key", "invalid", "not_yet_valid"] as const)(
+    "keeps a ticket refused as %s, says what happened, and offers to try again",
+    async (tokenCode) => {
+      const { fake, alert } = await refusedAs(tokenCode);
+      expect(alert).toContain("The ticket is kept in this tab");
+      expect(storedValues().join()).toContain("sealed-ticket-1");
       fireEvent.click(screen.getByRole("button", { name: "Try again" }));
       await settle();
       expect(fake.followOf("sealed-ticket-1").input.ticket).toBe("sealed-ticket-1");
       expect(fake.follows).toHaveLength(2);
-      cleanup();
-    }
-  });
+    },
+  );
 
   it("destroys only after a confirmation", async () => {
-    const { fake } = await boot();
-    await launch();
-    fake.send("sealed-ticket-1", makeSnapshot("1".padStart(32, "0"), "ready"));
-    await settle();
+    const { fake } = await bootReady();
     fireEvent.click(screen.getByRole("button", { name: "Destroy…" }));
     // The safe choice takes the focus; Cancel leaves everything as it was.
     await settle();
@@ -250,15 +217,12 @@ describe("a launch", () => {
     fireEvent.click(screen.getByRole("button", { name: "Yes, destroy" }));
     await settle();
     expect(fake.calls.destroy).toEqual(["sealed-ticket-1"]);
-    expect(screen.getByText(/Destroyed/)).toBeTruthy();
+    expect(screen.getByText(/^Destroyed/)).toBeTruthy();
     expect(storedValues()).toEqual([]);
   });
 
   it("keeps the ticket when a destroy is refused for a reason that may pass", async () => {
-    const { fake } = await boot();
-    await launch();
-    fake.send("sealed-ticket-1", makeSnapshot("1".padStart(32, "0"), "ready"));
-    await settle();
+    const { fake } = await bootReady();
     fake.failDestroyWith(
       new LauncherError("ticket_refused", "Ticket refused: unknown_key", {
         tokenCode: "unknown_key",

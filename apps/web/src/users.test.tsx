@@ -1,27 +1,18 @@
-import { sessionStorageStore } from "@launcher/client";
-import { cleanup, fireEvent, render, screen, within } from "@solidjs/testing-library";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { App } from "./app.tsx";
+import { fireEvent, screen, within } from "@solidjs/testing-library";
+import { describe, expect, it, vi } from "vitest";
 import type { InstanceEntry } from "./lib/types.ts";
-import { LauncherError, makeFakeClient, makeSnapshot, SERVER } from "./testing/fake-client.ts";
+import {
+  boot,
+  ID,
+  launch,
+  NOW,
+  settle,
+  storedValues,
+  useAppTestSetup,
+} from "./testing/boot-app.tsx";
+import { LauncherError, makeSnapshot, SERVER } from "./testing/fake-client.ts";
 
-/** Lets pending promises settle, without waiting on real time. */
-const settle = () => vi.advanceTimersByTimeAsync(0);
-const NOW = 1_700_000_002_500;
-const ID = "1".padStart(32, "0");
-
-async function boot(
-  options: Parameters<typeof makeFakeClient>[0] = {},
-  listed: InstanceEntry[] = [],
-) {
-  const fake = makeFakeClient(options);
-  fake.setInstances(listed);
-  const store = sessionStorageStore();
-  const launches = await store.list();
-  render(() => <App client={fake.client} store={store} initial={launches} />);
-  await settle();
-  return { fake, store };
-}
+useAppTestSetup();
 
 function entry(id: string, overrides: Partial<InstanceEntry> = {}): InstanceEntry {
   return {
@@ -35,17 +26,6 @@ function entry(id: string, overrides: Partial<InstanceEntry> = {}): InstanceEntr
     ...overrides,
   };
 }
-
-const storedValues = () => Object.keys(sessionStorage).map((k) => sessionStorage.getItem(k) ?? "");
-
-beforeEach(() => {
-  vi.useFakeTimers({ now: NOW });
-  sessionStorage.clear();
-});
-afterEach(() => {
-  cleanup();
-  vi.useRealTimers();
-});
 
 describe("the signed-in line", () => {
   it("names the user and links Sign out to /auth/logout", async () => {
@@ -120,8 +100,7 @@ describe("My instances", () => {
       "Scratchpad",
     );
 
-    fireEvent.click(screen.getByRole("button", { name: "Launch" }));
-    await settle();
+    await launch();
     fake.send("sealed-ticket-1", makeSnapshot(ID, "starting"));
     await settle();
     expect(fake.calls.list).toBe(2);
@@ -135,8 +114,7 @@ describe("the summary", () => {
   it("says when the instance expires, from the list entry with the same id", async () => {
     const { fake } = await boot({ user: "ada@example.org" });
     fake.setInstances([entry(ID, { expiresAt: NOW + 45 * 60_000 })]);
-    fireEvent.click(screen.getByRole("button", { name: "Launch" }));
-    await settle();
+    await launch();
     fake.send("sealed-ticket-1", makeSnapshot(ID, "ready"));
     await settle();
     expect(screen.getByText("Ready")).toBeTruthy();
@@ -145,20 +123,19 @@ describe("the summary", () => {
 });
 
 describe("a quota refusal", () => {
-  it("explains a user's quota, keeps the ticket, and Try again follows the same ticket", async () => {
+  /** Launches as Ada while `quota` is reached; returns the alert's text. */
+  async function refusedBy(quota: { scope: "user" | "global"; limit: number; used: number }) {
     const { fake } = await boot({ user: "ada@example.org" });
-    fake.failFollowWith(
-      new LauncherError("forbidden", "Quota reached", {
-        quota: { scope: "user", limit: 3, used: 3 },
-      }),
-    );
-    fireEvent.click(screen.getByRole("button", { name: "Launch" }));
-    await settle();
-    const alert = screen.getByRole("alert");
-    expect(alert.textContent).toContain(
-      "You have 3 of 3 instances running. Destroy one, then try again.",
-    );
-    expect(storedValues().join()).toContain("sealed-ticket-1");
+    fake.failFollowWith(new LauncherError("forbidden", "Quota reached", { quota }));
+    await launch();
+    const text = screen.getByRole("alert").textContent ?? "";
+    expect(storedValues().join()).toContain("sealed-ticket-1"); // the ticket is kept
+    return { fake, text };
+  }
+
+  it("explains a user's quota, keeps the ticket, and Try again follows the same ticket", async () => {
+    const { fake, text } = await refusedBy({ scope: "user", limit: 3, used: 3 });
+    expect(text).toContain("You have 3 of 3 instances running. Destroy one, then try again.");
 
     fake.failFollowWith(undefined);
     fireEvent.click(screen.getByRole("button", { name: "Try again" }));
@@ -170,19 +147,10 @@ describe("a quota refusal", () => {
   });
 
   it("words the global quota for everyone", async () => {
-    const { fake } = await boot({ user: "ada@example.org" });
-    fake.failFollowWith(
-      new LauncherError("forbidden", "Quota reached", {
-        quota: { scope: "global", limit: 10, used: 10 },
-      }),
-    );
-    fireEvent.click(screen.getByRole("button", { name: "Launch" }));
-    await settle();
-    const text = screen.getByRole("alert").textContent ?? "";
+    const { text } = await refusedBy({ scope: "global", limit: 10, used: 10 });
     expect(text).toContain(
       "All users together have 10 of 10 instances running. Try again when one ends.",
     );
     expect(text).not.toContain("You have");
-    expect(storedValues().join()).toContain("sealed-ticket-1");
   });
 });
