@@ -10,7 +10,7 @@ import {
   startServer,
   type TestServer,
 } from "@launcher/testing";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const WEB_DIST = resolve(import.meta.dirname, "../dist/index.html");
@@ -98,6 +98,12 @@ async function revealPassword(page: Page): Promise<string> {
   return password;
 }
 
+/** The summary's URL answers to the password the summary reveals. */
+async function expectLogsIn(page: Page) {
+  const url = (await page.getByRole("link", { name: /^http:/ }).getAttribute("href"))!;
+  expect(await basicAuth(url, await revealPassword(page))).toBe(200);
+}
+
 async function waitForReady(page: Page) {
   await page.getByText("Ready", { exact: true }).waitFor({ timeout: 45_000 });
   await page.getByRole("link", { name: /^http:\/\/127\.0\.0\.1:\d+\/$/ }).waitFor();
@@ -161,6 +167,21 @@ describe.skipIf(!runnable && !ci)("the web app in Chromium", { timeout: 120_000 
     await page.getByRole("button", { name: "Launch" }).click();
   }
 
+  /** Launches the slow fixture once the socket is up and waits until a step runs; the badge. */
+  async function launchMidway(page: Page) {
+    const badge = page.locator(".badge");
+    await badge.getByText("Connected").waitFor();
+    await launch(page, SLOW);
+    await waitForRunningStep(page);
+    return badge;
+  }
+
+  /** After an outage: the badge says Connected again and the launch goes on to its summary. */
+  async function backToReady(page: Page, badge: Locator) {
+    await badge.getByText("Connected").waitFor({ timeout: 15_000 });
+    await waitForReady(page);
+  }
+
   it("launches Scratchpad by keyboard alone and logs in with the shown password", async () => {
     const page = await open();
     try {
@@ -211,8 +232,7 @@ describe.skipIf(!runnable && !ci)("the web app in Chromium", { timeout: 120_000 
   it("continues the same launch after a reload mid-launch, without a flash of the empty form", async () => {
     const page = await open({ slow: true });
     try {
-      await launch(page, SLOW);
-      await waitForRunningStep(page);
+      await launchMidway(page);
       await page.getByText(/^Elapsed [1-9]/).waitFor();
       await shoot(page, "progress");
       const before = await storedLaunches(page);
@@ -226,8 +246,7 @@ describe.skipIf(!runnable && !ci)("the web app in Chromium", { timeout: 120_000 
       const after = await storedLaunches(page);
       expect(after.map((s) => s.launch.id)).toEqual(before.map((s) => s.launch.id));
       expect(await page.locator("article.card").count()).toBe(1);
-      const url = (await page.getByRole("link", { name: /^http:/ }).getAttribute("href"))!;
-      expect(await basicAuth(url, await revealPassword(page))).toBe(200);
+      await expectLogsIn(page);
     } finally {
       await close();
     }
@@ -236,18 +255,12 @@ describe.skipIf(!runnable && !ci)("the web app in Chromium", { timeout: 120_000 
   it("reconnects by itself when the server is killed and restarted mid-launch", async () => {
     const page = await open({ slow: true });
     try {
-      const badge = page.locator(".badge");
-      await badge.getByText("Connected").waitFor();
-      await launch(page, SLOW);
-      await waitForRunningStep(page);
-
+      const badge = await launchMidway(page);
       await server.kill("SIGKILL");
       await badge.getByText("Reconnecting…").waitFor({ timeout: 10_000 });
       await server.restart();
-      await badge.getByText("Connected").waitFor({ timeout: 15_000 });
-      await waitForReady(page);
-      const url = (await page.getByRole("link", { name: /^http:/ }).getAttribute("href"))!;
-      expect(await basicAuth(url, await revealPassword(page))).toBe(200);
+      await backToReady(page, badge);
+      await expectLogsIn(page);
     } finally {
       await close();
     }
@@ -257,10 +270,7 @@ describe.skipIf(!runnable && !ci)("the web app in Chromium", { timeout: 120_000 
     const page = await open({ slow: true });
     const pid = server.pid!;
     try {
-      const badge = page.locator(".badge");
-      await badge.getByText("Connected").waitFor();
-      await launch(page, SLOW);
-      await waitForRunningStep(page);
+      const badge = await launchMidway(page);
       // Stopped, the server keeps its sockets open but answers nothing: only the
       // keep-alive watchdog (ping every 4 s, pong within 2 s) can tell.
       process.kill(pid, "SIGSTOP");
@@ -268,8 +278,7 @@ describe.skipIf(!runnable && !ci)("the web app in Chromium", { timeout: 120_000 
       await badge.getByText("Reconnecting…").waitFor({ timeout: 15_000 });
       expect(Date.now() - stoppedAt).toBeLessThan(10_000);
       process.kill(pid, "SIGCONT");
-      await badge.getByText("Connected").waitFor({ timeout: 15_000 });
-      await waitForReady(page);
+      await backToReady(page, badge);
     } finally {
       process.kill(pid, "SIGCONT");
       await close();
