@@ -16,6 +16,21 @@ const prepare = (url: string, options: { xff?: string; from?: string } = {}) =>
     headers: options.xff ? { "x-forwarded-for": options.xff } : {},
   });
 
+/**
+ * Sends one prepare per entry, in order, with LAUNCHER_PREPARE_LIMIT=2 on the server: the
+ * first two pass and the third is refused when all three count as the same client.
+ */
+async function expectThirdLimited(url: string, sends: Array<{ xff?: string; from?: string }>) {
+  const answers = [];
+  for (const send of sends) answers.push(await prepare(url, send));
+  expect(answers.map((a) => a.error?.data.code)).toEqual([
+    undefined,
+    undefined,
+    "TOO_MANY_REQUESTS",
+  ]);
+  return answers[2]!;
+}
+
 describe("client addresses behind a proxy", () => {
   it("keys limits on the right-most untrusted X-Forwarded-For entry, so a client's own entries change nothing", async () => {
     // This test is the proxy (127.0.0.1, trusted) and appends the client's address, as
@@ -24,10 +39,10 @@ describe("client addresses behind a proxy", () => {
       env: { LAUNCHER_TRUSTED_PROXIES: "127.0.0.1/32", LAUNCHER_PREPARE_LIMIT: "2" },
     });
     const client = "203.0.113.7";
-    expect((await prepare(server.url, { xff: `6.6.6.1, ${client}` })).error).toBeUndefined();
-    expect((await prepare(server.url, { xff: `6.6.6.2, ${client}` })).error).toBeUndefined();
-    const third = await prepare(server.url, { xff: `6.6.6.3, ${client}` });
-    expect(third.error?.data).toMatchObject({ code: "TOO_MANY_REQUESTS" });
+    const third = await expectThirdLimited(
+      server.url,
+      [1, 2, 3].map((n) => ({ xff: `6.6.6.${n}, ${client}` })),
+    );
     expect(third.error?.data.retryAfter).toBeGreaterThan(0);
     // Another client behind the same proxy has its own budget.
     expect((await prepare(server.url, { xff: "203.0.113.8" })).error).toBeUndefined();
@@ -42,20 +57,18 @@ describe("client addresses behind a proxy", () => {
     });
     // Not a proxy: 198.51.100.0/24 is not loopback, so its header proves nothing…
     const client = "198.51.100.1";
-    expect((await prepare(server.url, { xff: `9.9.9.1, ${client}` })).error).toBeUndefined();
-    expect((await prepare(server.url, { xff: `9.9.9.2, ${client}` })).error).toBeUndefined();
-    expect((await prepare(server.url, { xff: `9.9.9.3, ${client}` })).error?.data.code).toBe(
-      "TOO_MANY_REQUESTS",
+    await expectThirdLimited(
+      server.url,
+      [1, 2, 3].map((n) => ({ xff: `9.9.9.${n}, ${client}` })),
     );
     // …and a peer outside the trusted range is itself the client, whatever it sends.
     await using strict = await startServer({
       env: { LAUNCHER_TRUSTED_PROXIES: "127.0.0.1", LAUNCHER_PREPARE_LIMIT: "2" },
     });
     const from = "127.0.0.2";
-    expect((await prepare(strict.url, { from, xff: "10.0.0.1" })).error).toBeUndefined();
-    expect((await prepare(strict.url, { from, xff: "10.0.0.2" })).error).toBeUndefined();
-    expect((await prepare(strict.url, { from, xff: "10.0.0.3" })).error?.data.code).toBe(
-      "TOO_MANY_REQUESTS",
+    await expectThirdLimited(
+      strict.url,
+      [1, 2, 3].map((n) => ({ from, xff: `10.0.0.${n}` })),
     );
   });
 
@@ -63,10 +76,9 @@ describe("client addresses behind a proxy", () => {
     await using server = await startServer({
       env: { LAUNCHER_TRUSTED_PROXIES: "127.0.0.1", LAUNCHER_PREPARE_LIMIT: "2" },
     });
-    expect((await prepare(server.url, { xff: "2001:db8:5:6::1" })).error).toBeUndefined();
-    expect((await prepare(server.url, { xff: "2001:db8:5:6:ffff::2" })).error).toBeUndefined();
-    expect((await prepare(server.url, { xff: "2001:db8:5:6:1:2:3:4" })).error?.data.code).toBe(
-      "TOO_MANY_REQUESTS",
+    await expectThirdLimited(
+      server.url,
+      ["2001:db8:5:6::1", "2001:db8:5:6:ffff::2", "2001:db8:5:6:1:2:3:4"].map((xff) => ({ xff })),
     );
     expect((await prepare(server.url, { xff: "2001:db8:5:7::1" })).error).toBeUndefined();
   });

@@ -37,6 +37,14 @@ const types = (frames: unknown[]) =>
     return frame.error ? "error" : frame.result?.type;
   });
 
+/** A `launch.follow` subscription message; `lastEventId` in params, as tRPC's client sends it. */
+const followMessage = (id: number, input: Record<string, unknown>, lastEventId?: string) =>
+  JSON.stringify({
+    id,
+    method: "subscription",
+    params: { path: "launch.follow", input, lastEventId },
+  });
+
 /** Opens a socket, records its text frames and waits for the server to answer its PING. */
 async function openAnswered(url: string) {
   const ws = await openSocket(url);
@@ -85,13 +93,7 @@ describe("the WebSocket protocol of docs/protocol.md", () => {
       if (data.toString().startsWith("{")) frames.push(JSON.parse(data.toString()));
     });
     const subscribe = (id: number, lastEventId?: string) =>
-      ws.send(
-        JSON.stringify({
-          id,
-          method: "subscription",
-          params: { path: "launch.follow", input: { ticket: slow }, lastEventId },
-        }),
-      );
+      ws.send(followMessage(id, { ticket: slow }, lastEventId));
     const dataOf = (id: number) =>
       frames.filter((f) => f.id === id && f.result?.type === "data").map((f) => f.result!.id!);
     subscribe(7);
@@ -110,13 +112,7 @@ describe("the WebSocket protocol of docs/protocol.md", () => {
     const ticket = await prepare("scratchpad-slow");
     const ws = await openSocket(server.url);
     const texts = record(ws);
-    ws.send(
-      JSON.stringify({
-        id: 1,
-        method: "subscription",
-        params: { path: "launch.follow", input: { ticket } },
-      }),
-    );
+    ws.send(followMessage(1, { ticket }));
     await waitFor(() => texts.some((t) => t.includes('"type":"data"')), "a first event");
     ws.send(JSON.stringify({ id: 1, method: "subscription.stop" }));
     await waitFor(() => texts.some((t) => t.includes('"type":"stopped"')), "stopped");
@@ -144,13 +140,7 @@ describe("the WebSocket protocol of docs/protocol.md", () => {
 
     const ws = await openSocket(server.url);
     const texts = record(ws);
-    ws.send(
-      JSON.stringify({
-        id: 2,
-        method: "subscription",
-        params: { path: "launch.follow", input: { ticket: "x", lastEventId: "not a number" } },
-      }),
-    );
+    ws.send(followMessage(2, { ticket: "x", lastEventId: "not a number" }));
     await waitFor(() => texts.length > 0, "an answer");
     const [frame] = texts.map((t) => JSON.parse(t));
     expect(frame).toMatchObject({ id: 2, error: { code: -32600, data: { code: "BAD_REQUEST" } } });
