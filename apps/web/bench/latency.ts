@@ -17,7 +17,9 @@
 //   10 ms that subscribes with the ticket and its last event id.
 //
 // Alone: `pnpm --filter @launcher/web bench:latency [WEB_DIR]` after `pnpm build` (WEB_DIR:
-// another build of the app, say main's, for a before/after).
+// another build of the app). With two or more WEB_DIRs (say main's build and this one's) it
+// measures only "reload → progress visible", for each build and the floor in turn, run after
+// run: a before/after side by side in one run.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
@@ -104,22 +106,30 @@ async function reloadToProgress(page: Page, url: string, entry?: [string, string
   return milestone(page, "__progressAt");
 }
 
-/**
- * Reload → progress visible, for the app and for a minimal page, run after run, in one tab
- * (a tab in the background gets no animation frames).
- */
-async function reloadRows(page: Page, server: TestServer, runs: number) {
+/** Launches the slow fixture on `server` and returns its stored entry while it is in progress. */
+async function entryInProgress(page: Page, server: TestServer) {
   await page.goto(server.url);
   await page.getByRole("radio", { name: SLOW }).check();
   await page.getByRole("button", { name: "Launch" }).click();
   await page.locator('li.step[data-state="running"]').waitFor({ timeout: 30_000 });
-  const entry = await storedEntry(page); // a launch in progress, as a reload finds it
+  return storedEntry(page); // a launch in progress, as a reload finds it
+}
+
+/**
+ * Reload → progress visible, for the app on each server and for a minimal page, run after
+ * run, in one tab (a tab in the background gets no animation frames).
+ */
+async function reloadRows(page: Page, servers: TestServer[], runs: number) {
+  const entries = [];
+  for (const server of servers) entries.push(await entryInProgress(page, server));
   const minimal = await staticServer(MINIMAL_PAGE);
-  const measured: number[] = [];
+  const measured: number[][] = servers.map(() => []);
   const floor: number[] = [];
   try {
     for (let run = 0; run < runs; run++) {
-      measured.push(await reloadToProgress(page, `${server.url}/`, entry));
+      for (const [i, server] of servers.entries()) {
+        measured[i]!.push(await reloadToProgress(page, `${server.url}/`, entries[i]));
+      }
       floor.push(await reloadToProgress(page, minimal.url));
     }
   } finally {
@@ -188,13 +198,13 @@ export async function webLatencyRows(
     const context = await browser.newContext();
     await context.addInitScript({ content: RECORD_MILESTONES });
     const page = await context.newPage();
-    const reload = await reloadRows(page, server, runs);
+    const reload = await reloadRows(page, [server], runs);
     const restart = await restartRows(page, server, runs, dist);
     return [
       {
         measure: "web: reload → progress visible again (Chromium)",
         unit: "ms",
-        samples: reload.measured,
+        samples: reload.measured[0]!,
         floor: { label: "a minimal page", samples: reload.floor },
         goal: "≤ 100 ms",
       },
@@ -222,12 +232,41 @@ const median = (values: number[]) => {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 };
 
+/**
+ * "Reload → progress visible" for several builds of the app (one server each) and the
+ * minimal page, interleaved run after run, so that a before/after shares one machine state.
+ */
+export async function compareReloads(webDirs: string[], runs = 7) {
+  const browser = await launchChromium();
+  const servers: TestServer[] = [];
+  try {
+    for (const dir of webDirs) {
+      servers.push(await startServer({ env: { LAUNCHER_FIXTURES: "1", LAUNCHER_WEB_DIR: dir } }));
+    }
+    const context = await browser.newContext();
+    await context.addInitScript({ content: RECORD_MILESTONES });
+    return await reloadRows(await context.newPage(), servers, runs);
+  } finally {
+    await Promise.all(servers.map((server) => server.dispose()));
+    await browser.close();
+  }
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  for (const row of await webLatencyRows({ webDir: process.argv[2] })) {
-    const show = (values: number[]) =>
-      `${Math.round(median(values))} ms (${values.map(Math.round).join(", ")})`;
-    console.log(
-      `${row.measure}: ${show(row.samples)}; ${row.floor.label}: ${show(row.floor.samples)}`,
-    );
+  const show = (values: number[]) =>
+    `${Math.round(median(values))} ms (${values.map(Math.round).join(", ")})`;
+  const dirs = process.argv.slice(2);
+  if (dirs.length > 1) {
+    const runs = Number(process.env.BENCH_RUNS ?? 7);
+    const { measured, floor } = await compareReloads(dirs, runs);
+    console.log("web: reload → progress visible again (Chromium)");
+    for (const [i, dir] of dirs.entries()) console.log(`  ${dir}: ${show(measured[i]!)}`);
+    console.log(`  a minimal page: ${show(floor)}`);
+  } else {
+    for (const row of await webLatencyRows({ webDir: dirs[0] })) {
+      console.log(
+        `${row.measure}: ${show(row.samples)}; ${row.floor.label}: ${show(row.floor.samples)}`,
+      );
+    }
   }
 }
