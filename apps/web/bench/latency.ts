@@ -95,7 +95,8 @@ async function storedEntry(page: Page): Promise<[string, string]> {
 }
 
 async function reloadToProgress(page: Page, url: string, entry?: [string, string]) {
-  if (page.url() !== url) await page.goto(url);
+  // The page to reload has settled, as one a user looks at before reloading it.
+  if (page.url() !== url) await page.goto(url, { waitUntil: "networkidle" });
   if (entry) {
     // Put back at the reloaded document's start (see RECORD_MILESTONES).
     await page.evaluate((json) => {
