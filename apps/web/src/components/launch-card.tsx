@@ -126,16 +126,17 @@ export function LaunchCard(props: Props) {
                 </>
               );
             case "failed": {
-              const snapshot = launch.snapshot()!;
-              const step = makeFailedStep(snapshot);
+              // Read again as snapshots come: a terminal one may be sent again, with more.
+              const snapshot = () => launch.snapshot()!;
+              const step = () => makeFailedStep(snapshot());
               return (
                 <div class="failure">
                   <p class="notice">
                     <strong>Launch failed</strong>
-                    {step ? ` at step “${step.label}”` : ""}.{" "}
-                    {snapshot.error ?? snapshot.message ?? ""}
+                    {step() ? ` at step “${step()!.label}”` : ""}.{" "}
+                    {snapshot().error ?? snapshot().message ?? ""}
                   </p>
-                  <LogTail lines={snapshot.logTail} label="Log tail" />
+                  <LogTail lines={snapshot().logTail} label="Log tail" />
                   <p class="muted small">Its ticket has been removed from this tab.</p>
                   {actions("Try again")}
                 </div>
