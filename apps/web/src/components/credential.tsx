@@ -21,6 +21,7 @@ export function Credential(props: { name: string; value: string }) {
     timer = setTimeout(() => setCopied(undefined), 2_000);
   };
 
+  const verb = () => (revealed() ? "Hide" : "Reveal");
   return (
     <div class="row credential">
       <dt>{capitalize(props.name)}</dt>
@@ -41,10 +42,10 @@ export function Credential(props: { name: string; value: string }) {
         <span class="buttons">
           <button
             type="button"
-            aria-label={`${revealed() ? "Hide" : "Reveal"} ${props.name}`}
+            aria-label={`${verb()} ${props.name}`}
             onClick={() => setRevealed(!revealed())}
           >
-            {revealed() ? "Hide" : "Reveal"}
+            {verb()}
           </button>
           <button type="button" aria-label={`Copy ${props.name}`} onClick={copy}>
             Copy

@@ -136,7 +136,7 @@ export function LaunchCard(props: Props) {
                     {step() ? ` at step “${step()!.label}”` : ""}.{" "}
                     {snapshot().error ?? snapshot().message ?? ""}
                   </p>
-                  <LogTail lines={snapshot().logTail} label="Log tail" />
+                  <LogTail lines={snapshot().logTail} />
                   <p class="muted small">Its ticket has been removed from this tab.</p>
                   {actions("Try again")}
                 </div>
