@@ -8,10 +8,11 @@ const store = sessionStorageStore();
 // was stored, while the socket is still opening.
 const initial = await store.list();
 // Requests wait for the first frame, so that a reload paints the stored launches before any
-// request (or the server's answer to it) takes the CPU; a hidden tab paints none: 100 ms.
+// request (or the server's answer to it) takes the CPU. A hidden tab paints no frame: not there.
 const painted = new Promise((resolve) => {
+  if (document.hidden) resolve(0);
+  document.addEventListener("visibilitychange", resolve, { once: true });
   requestAnimationFrame(() => setTimeout(resolve));
-  setTimeout(resolve, 100);
 });
 // The socket opens at once and stays: the first launch does not wait for a handshake.
 const client = createLauncherClient({

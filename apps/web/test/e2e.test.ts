@@ -26,10 +26,16 @@ const SLOW = "Scratchpad (slow start, fixture)";
 
 /**
  * Runs in the page before its scripts: records every state of sessionStorage and of the DOM
- * outside the summary, and whether the form ever showed without the launches (a flash).
+ * outside the summary, whether the form ever showed without the launches (a flash), and the
+ * frame in which a progress bar was first on screen (`__progressFrame`, ms since navigation).
  */
 function recordPage() {
-  const w = window as unknown as { __seen: Set<string>; __formOnly: boolean; __progress: boolean };
+  const w = window as unknown as {
+    __seen: Set<string>;
+    __formOnly: boolean;
+    __progress: boolean;
+    __progressFrame?: number;
+  };
   w.__seen = new Set();
   w.__formOnly = false;
   w.__progress = false;
@@ -43,7 +49,10 @@ function recordPage() {
       const key = sessionStorage.key(i)!;
       w.__seen.add(`${key}=${sessionStorage.getItem(key)}`);
     }
-    if (document.querySelector("[role=progressbar]")) w.__progress = true;
+    if (!w.__progress && document.querySelector("[role=progressbar]")) {
+      w.__progress = true;
+      requestAnimationFrame(() => (w.__progressFrame = performance.now()));
+    }
     if (
       sessionStorage.length > 0 &&
       document.querySelector("#new-launch") &&
@@ -74,6 +83,13 @@ const formOnlyFlash = (page: Page) =>
   page.evaluate(() => (window as unknown as { __formOnly: boolean }).__formOnly);
 const sawProgress = (page: Page) =>
   page.evaluate(() => (window as unknown as { __progress: boolean }).__progress);
+/** When the first frame with a progress bar and the first API request began (ms). */
+const progressThenRequest = (page: Page) =>
+  page.evaluate(() => ({
+    frame: (window as unknown as { __progressFrame?: number }).__progressFrame,
+    request: performance.getEntriesByType("resource").find((e) => e.name.includes("/trpc/"))
+      ?.startTime,
+  }));
 const storedLaunches = (page: Page) =>
   page.evaluate(() =>
     Object.keys(sessionStorage)
@@ -229,7 +245,7 @@ describe.skipIf(!runnable && !ci)("the web app in Chromium", { timeout: 120_000 
     }
   });
 
-  it("continues the same launch after a reload mid-launch, without a flash of the empty form", async () => {
+  it("continues the same launch after a reload mid-launch, painted before any request, without a flash of the empty form", async () => {
     const page = await open({ slow: true });
     try {
       await launchMidway(page);
@@ -240,8 +256,11 @@ describe.skipIf(!runnable && !ci)("the web app in Chromium", { timeout: 120_000 
 
       await page.reload();
       await waitForReady(page);
-      // The reloaded page showed the progress (from what it stored) before the summary.
+      // The reloaded page showed the progress (from what it stored) before the summary, in a
+      // frame before its first request went out.
       expect(await sawProgress(page)).toBe(true);
+      const { frame, request } = await progressThenRequest(page);
+      expect(request).toBeGreaterThanOrEqual(frame!);
       expect(await formOnlyFlash(page)).toBe(false);
       const after = await storedLaunches(page);
       expect(after.map((s) => s.launch.id)).toEqual(before.map((s) => s.launch.id));
