@@ -1,7 +1,7 @@
 import type { AppRouter } from "@launcher/api";
+import { type HeadersOption, readHeaders } from "#credential-headers";
 import { retryDelay } from "./backoff.ts";
 import type { Connection, SocketLike } from "./connection.ts";
-import { type HeadersOption, readHeaders } from "./credential-headers.ts";
 import { toLauncherError } from "./errors.ts";
 import { makeHttpCall } from "./http-call.ts";
 import { type CallOptions, makeRouterProxy, type RouterClient } from "./router-client.ts";

@@ -1,4 +1,4 @@
-import { type HeadersOption, readHeaders } from "./credential-headers.ts";
+import { type HeadersOption, readHeaders } from "#credential-headers";
 import { errorFromShape, LauncherError } from "./errors.ts";
 
 export interface HttpCallOptions {

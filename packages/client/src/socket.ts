@@ -1,3 +1,4 @@
+import { CLOSE_GRACE_MS, closeGracefully, detach } from "#socket-close";
 import type {
   Connection,
   ConnectionListener,
@@ -7,7 +8,6 @@ import type {
 } from "./connection.ts";
 import { errorFromShape, LauncherError } from "./errors.ts";
 import { answersHealth } from "./health-probe.ts";
-import { CLOSE_GRACE_MS, closeGracefully, detach } from "./socket-close.ts";
 
 export interface SocketOptions {
   /** `ws(s)://…/trpc` */
