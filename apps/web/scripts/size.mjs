@@ -4,11 +4,11 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 
-// Issue 14's goal is 16 KB. The app itself went from 16.26 to 15.86 KB (sign-in, "My
-// instances", quotas and expiry included), but @launcher/client's credential support then added
-// 0.53 KB to what a page loads (16.39 KB): the budget stays at 16.5 KB until the client keeps
-// its Node-only parts (header checks, graceful close) out of the browser's bundle.
-const BUDGET = 16.5 * 1024;
+// Issue 14's goal is 16 KB. The app is at 16.24 KB with sign-in, the CLI token link, "My
+// instances", quotas and expiry, after the client's Node-only parts (header checks, bounded
+// close) were kept out of a page's bundle; what is left is product markup and messages. The
+// budget sits just above it, so that any growth is a decision, not a drift.
+const BUDGET = 16.3 * 1024;
 const dist = new URL("../dist/", import.meta.url).pathname;
 
 function* files(dir) {

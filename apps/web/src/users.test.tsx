@@ -28,18 +28,21 @@ function entry(id: string, overrides: Partial<InstanceEntry> = {}): InstanceEntr
 }
 
 describe("the signed-in line", () => {
-  it("names the user and links Sign out to /auth/logout", async () => {
+  it("names the user and links Sign out to /auth/logout and CLI token to /auth/token", async () => {
     await boot({ user: "ada@example.org" });
     const line = screen.getByText(/Signed in as/);
     expect(line.textContent).toContain("Signed in as ada@example.org");
     const out = within(line).getByRole("link", { name: "Sign out" });
     expect(out.getAttribute("href")).toBe(`${SERVER}/auth/logout`);
+    const token = within(line).getByRole("link", { name: "CLI token" });
+    expect(token.getAttribute("href")).toBe(`${SERVER}/auth/token`);
   });
 
   it("offers no Sign out to the one local user of a server without sign-in", async () => {
     await boot({ user: "local" });
     expect(screen.getByText(/Signed in as/).textContent).toContain("local");
     expect(screen.queryByRole("link", { name: "Sign out" })).toBeNull();
+    expect(screen.queryByRole("link", { name: "CLI token" })).toBeNull();
   });
 
   it("offers Sign in instead of the launch form when the server wants a user", async () => {
