@@ -1,5 +1,4 @@
 // Which templates an isolating local driver offers, and why not: real folders and modes, as root.
-import { execFileSync } from "node:child_process";
 import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,7 +9,7 @@ import { bundledTemplates } from "../templates/index.ts";
 import { accountInRange, unmappedReason } from "./isolation.ts";
 import * as kit from "./isolation-test-kit.ts";
 import { createLocalDriver } from "./local-driver.ts";
-import { password, scratchpad, until, useLocalState } from "./local-test-kit.ts";
+import { hasJupyter, password, scratchpad, until, useLocalState } from "./local-test-kit.ts";
 import { unreachableReason } from "./reach.ts";
 
 const { skipIsolation, testRange } = kit;
@@ -202,15 +201,6 @@ describe.skipIf(skipIsolation)("what an unprivileged uid can reach", () => {
     }
   });
 });
-
-const hasJupyter = (() => {
-  try {
-    execFileSync("jupyter", ["notebook", "--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 describe.skipIf(skipIsolation || !hasJupyter)("jupyter as an instance's own uid", () => {
   it("starts with its home in the work dir, every file it writes its uid's", async () => {

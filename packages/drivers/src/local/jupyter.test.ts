@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -8,17 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Observation } from "../driver.ts";
 import { bundledTemplates } from "../templates/index.ts";
 import { createLocalDriver } from "./local-driver.ts";
-import { processesNaming } from "./local-test-kit.ts";
+import { hasJupyter, processesNaming } from "./local-test-kit.ts";
 
-// Real Jupyter Notebook from Debian's `jupyter-notebook` package; CI installs it.
-const hasJupyter = (() => {
-  try {
-    execFileSync("jupyter", ["notebook", "--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 if (!hasJupyter && process.env.CI)
   throw new Error("CI must have jupyter on PATH (scripts/ci-deps.sh)");
 

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -14,6 +15,16 @@ export const scratchpad = resolve(import.meta.dirname, "../../../../apps/scratch
 export const scratchpadTemplate = bundledTemplates().find((t) => t.id === "scratchpad")!;
 export const password = "local-driver-test-password-123";
 const fixtureApp = resolve(import.meta.dirname, "fixtures/app.mjs");
+
+/** Whether real Jupyter Notebook (Debian's `jupyter-notebook`, which CI installs) is on PATH. */
+export const hasJupyter = (() => {
+  try {
+    execFileSync("jupyter", ["notebook", "--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 export const newId = () => crypto.randomUUID().replaceAll("-", "");
 
