@@ -53,11 +53,10 @@ export function makeHttpCall(options: HttpCallOptions): HttpCall {
     } catch {
       body = undefined;
     }
-    if (body?.error !== undefined) {
-      throw (
-        errorFromShape(body.error) ?? new LauncherError("server_error", `HTTP ${response.status}`)
-      );
-    }
+    // The launcher's own error; any other body with an `error` key (a proxy's JSON page) is
+    // judged by its status below, like a proxy's HTML.
+    const shaped = body?.error === undefined ? undefined : errorFromShape(body.error);
+    if (shaped) throw shaped;
     if (response.status === 401) {
       // A proxy in front (nginx's Basic auth, oauth2-proxy) that wants credentials.
       const scheme = /^[A-Za-z][\w-]*/.exec(response.headers.get("www-authenticate") ?? "")?.[0];
