@@ -110,6 +110,20 @@ describe("followLaunch", () => {
     expect(await store.list()).toEqual([]);
   });
 
+  it("keeps a failed launch's ticket while its destroy fails, and drops it once a later follow destroys it", async () => {
+    const store = memoryStore();
+    platform.publish("failed", { error: "no port" });
+    platform.destroyFails = true;
+    await followLaunch(client, { launch: { id, ticket: TICKET }, store }).done();
+    expect(platform.destroyed).toEqual([TICKET]);
+    expect(await store.get(id)).toMatchObject({ ticket: TICKET });
+    platform.destroyFails = false;
+    const last = await followLaunch(client, { launch: id, store }).done();
+    expect(last?.phase).toBe("failed");
+    expect(platform.destroyed).toEqual([TICKET, TICKET]);
+    expect(await store.list()).toEqual([]);
+  });
+
   it("follows a launch through `destroying` to `destroyed`, then drops its ticket", async () => {
     const store = memoryStore();
     platform.publish("destroying");

@@ -64,9 +64,16 @@ function createQueue<T>() {
   };
 }
 
-/** Best effort: a server that cannot destroy now leaves the remains to the operator. */
-async function destroyQuietly(client: LaunchClient, ticket: string): Promise<void> {
-  await client.launch.destroy.mutate({ ticket }).catch(() => {});
+/**
+ * Tears down what a failed launch left on the platform; whether its ticket may go now: when
+ * that is done, or when the ticket can never open again. A server that cannot destroy now
+ * (away, busy) leaves the ticket kept, so the next follow sees `failed` again and tries again.
+ */
+function destroyFailed(client: LaunchClient, ticket: string): Promise<boolean> {
+  return client.launch.destroy.mutate({ ticket }).then(
+    () => true,
+    (error: unknown) => ticketIsGone(toLauncherError(error)),
+  );
 }
 
 /** Refuses to send a launch's ticket to a server other than the one that issued it. */
@@ -179,8 +186,10 @@ async function* follow(
           // A failed or destroyed launch has nothing left to resume: drop the ticket. What a
           // failed one left on the platform (an exited container, a pod that keeps retrying)
           // is torn down first: without the ticket, nobody could do it later.
-          if (snapshot.phase === "failed") await destroyQuietly(client, launch.ticket);
-          if (snapshot.phase === "failed" || snapshot.phase === "destroyed") {
+          const over =
+            snapshot.phase === "destroyed" ||
+            (snapshot.phase === "failed" && (await destroyFailed(client, launch.ticket)));
+          if (over) {
             await store.remove(launch.id);
           } else if (!signal?.aborted) {
             await store.put(launch);

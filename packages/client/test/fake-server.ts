@@ -23,6 +23,8 @@ export function createPlatform() {
     follows: [] as (string | null)[],
     /** Every ticket destroy was called with. */
     destroyed: [] as string[],
+    /** Destroy answers `SERVICE_UNAVAILABLE` (the platform is away) while set. */
+    destroyFails: false,
     publish(phase: Snapshot["phase"], extra: Partial<Snapshot> = {}) {
       history.push({
         id: ID,
@@ -76,6 +78,9 @@ function createRouter(platform: Platform) {
         .mutation(({ input }) => {
           open(input.ticket);
           platform.destroyed.push(input.ticket);
+          if (platform.destroyFails) {
+            throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: "the engine is away" });
+          }
           return { id: ID };
         }),
       follow: t.procedure
