@@ -1,5 +1,4 @@
 import { execFile } from "node:child_process";
-import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { makeTestKeys, waitFor } from "@launcher/testing";
@@ -7,24 +6,13 @@ import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { basicAuth, follow, makeClient, within } from "./client.ts";
 import { docker, engineUp } from "./engine.ts";
+import { freePort } from "./free-port.ts";
 
 // The launcher's own image (Dockerfile, scripts/image.sh) on the real engine that
 // scripts/engine.sh starts (CI runs both). Skipped only when no engine answers.
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 const IMAGE = "localhost/launcher:latest";
-
-/** A port free on loopback now: the container shares this machine's network. */
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolvePort(port));
-    });
-  });
-}
 
 async function logsOf(container: Docker.Container): Promise<string> {
   const raw = await container.logs({ stdout: true, stderr: true });

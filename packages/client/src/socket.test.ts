@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
+import { waitFor } from "@launcher/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
 import { createPlatform, startFakeServer, TICKET } from "../test/fake-server.ts";
@@ -137,7 +138,7 @@ describe("the client's WebSocket", () => {
     await server.close();
     await reached("reconnecting");
     // Down for a while: the client keeps probing, and finds nothing.
-    while (probes.length < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor(() => probes.length >= 3, "three probes that find nothing");
     server = await startFakeServer(platform, { port });
     cleanups.push(() => server.close());
     await reached("connected");
@@ -171,7 +172,7 @@ describe("the client's WebSocket", () => {
     await reached("connected");
     await server.close();
     await reached("reconnecting");
-    while (broken > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor(() => broken === 0, "the three throwing probes");
     server = await startFakeServer(platform, { port });
     cleanups.push(() => server.close());
     await reached("connected");
