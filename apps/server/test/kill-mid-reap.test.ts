@@ -74,6 +74,9 @@ const PLATFORMS: Platform[] = [
  * Two replicas on one platform: `a` reaps every second, `b` every `bReapsEvery` seconds (3600:
  * not within the test, so the reaping is `a`'s and `b` only serves followers meanwhile).
  */
+/** Long enough for a launch to be ready first on a loaded machine (docker included). */
+const TTL_SECONDS = 10;
+
 async function startReapers(platform: Platform, bReapsEvery: number) {
   const dir = await mkdtemp(join(tmpdir(), "launcher-reap-kill-"));
   const templates = join(dir, "templates.json");
@@ -81,7 +84,7 @@ async function startReapers(platform: Platform, bReapsEvery: number) {
     id: "stubborn",
     name: "Stubborn",
     description: "Ignores SIGTERM. For tests only.",
-    ttl: 4,
+    ttl: TTL_SECONDS,
     drivers: platform.template,
   };
   await writeFile(templates, JSON.stringify([stubborn]));
@@ -134,7 +137,9 @@ describe.skipIf(!NGINX && !process.env.CI)("a replica killed mid-reap", () => {
             // Others' instances may share a container engine: only this one counts here.
             const listed = async () =>
               (await c.client.instances.list.query({})).instances.filter((i) => i.id === id);
-            expect(await listed()).toMatchObject([{ expiresAt: ready.createdAt + 4000 }]);
+            expect(await listed()).toMatchObject([
+              { expiresAt: ready.createdAt + TTL_SECONDS * 1000 },
+            ]);
 
             // Reaped: the tombstone is written and the teardown waits for the app to stop.
             await waitFor(
