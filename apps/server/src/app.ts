@@ -125,7 +125,6 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
       followInstance: perMinute(env.LAUNCHER_FOLLOW_INSTANCE_LIMIT),
     },
     maxSubscriptions: env.LAUNCHER_MAX_SUBSCRIPTIONS,
-    singleUser: env.LAUNCHER_AUTH === "none",
     instances,
     quotas,
     logger,

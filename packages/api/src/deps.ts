@@ -40,11 +40,6 @@ export interface LauncherDeps {
   /** The launch sessions of this process (see `createLaunchSessions`). */
   launches: LaunchSessions;
   limits: LauncherLimits;
-  /**
-   * `LAUNCHER_AUTH=none`: one user (`local`), who acts on every instance as its owner would.
-   * Unset or false: another user's instance is refused `not_owner` unless the caller is an admin.
-   */
-  singleUser?: boolean;
   /** Reads the instances of every platform (`instances.*`, quotas); one over `drivers` when unset. */
   instances?: InstanceLister;
   /** The instance quotas for new launches (`createQuotas`); none when unset. */

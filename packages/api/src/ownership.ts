@@ -10,14 +10,15 @@ export interface Caller {
 
 /**
  * The caller of a procedure that requires a user (every one but `health`). With
- * `LAUNCHER_AUTH=none` (`deps.singleUser`) the one user acts on every instance, as an admin.
+ * `LAUNCHER_AUTH=none` the server names its one user `local`, an admin (`ctx.admin`), who so
+ * acts on every instance.
  */
 export function callerOf(ctx: LauncherContext): Caller {
   if (typeof ctx.user !== "string") {
     // The `publicProcedure` middleware refuses such a request before any procedure runs.
     throw new TypeError("callerOf: a procedure without a user");
   }
-  return { user: ctx.user, admin: ctx.admin || ctx.deps.singleUser === true };
+  return { user: ctx.user, admin: ctx.admin };
 }
 
 /** Whether `caller` may follow, list or destroy an instance of `owner`: its owner or an admin. */

@@ -27,6 +27,7 @@ export interface TestLauncherOptions {
   drivers?: FakeDriver[];
   admins?: string[];
   quotas?: { perUser: number; global: number };
+  /** As with `LAUNCHER_AUTH=none`: the one user, `local`, is an admin (as the server says). */
   singleUser?: boolean;
   /** Destroys per address per minute. */
   destroyLimit?: number;
@@ -59,7 +60,6 @@ export async function createTestLauncher(options: TestLauncherOptions = {}) {
       follow: unlimited(),
       followInstance: unlimited(),
     },
-    singleUser: options.singleUser,
     instances,
     quotas: options.quotas
       ? createQuotas({ ...options.quotas, list: async () => (await instances.list()).instances })
@@ -68,7 +68,7 @@ export async function createTestLauncher(options: TestLauncherOptions = {}) {
     version: "test",
   };
   const factory = createCallerFactory(appRouter);
-  const admins = new Set(options.admins ?? []);
+  const admins = new Set([...(options.admins ?? []), ...(options.singleUser ? ["local"] : [])]);
   return {
     deps,
     drivers,
