@@ -12,6 +12,8 @@ export interface InstanceListing {
   instances: ListedInstance[];
   /** The drivers whose platforms answered, and so were read. */
   reached: Driver[];
+  /** The drivers available here whose platforms did not answer (in time): not read. */
+  unreached: string[];
 }
 
 export interface InstanceLister {
@@ -56,7 +58,8 @@ export function createInstanceLister(options: InstanceListerOptions): InstanceLi
     else logger.info(fields, "instances not listed: the driver is not available here");
   };
 
-  const readOne = async (driver: Driver): Promise<InstanceInfo[] | undefined> => {
+  /** The driver's instances; `undefined` when not available here, `"failed"` when it did not answer. */
+  const readOne = async (driver: Driver): Promise<InstanceInfo[] | undefined | "failed"> => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -77,7 +80,7 @@ export function createInstanceLister(options: InstanceListerOptions): InstanceLi
         reason: error instanceof Error ? error.message : String(error),
         failed: true,
       });
-      return undefined;
+      return "failed";
     } finally {
       clearTimeout(timer);
     }
@@ -87,10 +90,11 @@ export function createInstanceLister(options: InstanceListerOptions): InstanceLi
     async list() {
       const all = [...drivers.values()];
       const lists = await Promise.all(all.map(readOne));
-      const listing: InstanceListing = { instances: [], reached: [] };
+      const listing: InstanceListing = { instances: [], reached: [], unreached: [] };
       for (const [i, driver] of all.entries()) {
         const list = lists[i];
-        if (!list) continue;
+        if (list === "failed") listing.unreached.push(driver.name);
+        if (!list || list === "failed") continue;
         if (leftOut.has(driver.name)) note(driver);
         listing.reached.push(driver);
         for (const info of list) {

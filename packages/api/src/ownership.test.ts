@@ -2,6 +2,7 @@ import { unseal } from "@launcher/crypto-token";
 import { TRPCError } from "@trpc/server";
 import { describe, expect, it } from "vitest";
 import { AuthError } from "./auth-error.ts";
+import { createFakeDriver } from "./fake-driver.ts";
 import { launcher } from "./launcher-per-test.ts";
 import { TicketPayloadSchema } from "./schemas.ts";
 import { followToEnd } from "./test-launcher.ts";
@@ -77,5 +78,24 @@ describe("ownership", () => {
     (single.deps as { keyring: unknown }).keyring = signedIn.deps.keyring;
     const { phases } = await followToEnd(await single.as("local").launch.follow({ ticket }));
     expect(phases.at(-1)).toBe("ready");
+  });
+});
+
+describe("instances.destroy by id", () => {
+  it("answers SERVICE_UNAVAILABLE, not NOT_FOUND, while a platform that may hold the id does not answer", async () => {
+    const local = createFakeDriver("local");
+    const docker = createFakeDriver("docker");
+    const { as } = await launcher({ drivers: [local, docker] });
+    const id = "0123456789abcdef0123456789abcdef";
+    const list = docker.list;
+    docker.list = async () => {
+      throw new Error("the engine does not answer");
+    };
+    const away = await refusal(as("ada").instances.destroy({ id }));
+    expect(away).toBeInstanceOf(TRPCError);
+    expect((away as TRPCError).code).toBe("SERVICE_UNAVAILABLE");
+    docker.list = list;
+    const unknown = await refusal(as("ada").instances.destroy({ id }));
+    expect((unknown as TRPCError).code).toBe("NOT_FOUND");
   });
 });

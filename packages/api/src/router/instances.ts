@@ -1,4 +1,4 @@
-import { isInstanceId } from "@launcher/drivers";
+import { DriverError, isInstanceId } from "@launcher/drivers";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { listerOf } from "../instance-lister.ts";
 import { assertAdmin, assertOwner, callerOf } from "../ownership.ts";
@@ -56,10 +56,15 @@ export const instancesRouter = {
       } catch (error) {
         throw rateLimited(error);
       }
-      const { instances, reached } = await listerOf(ctx.deps).list();
+      const { instances, reached, unreached } = await listerOf(ctx.deps).list();
       const instance = instances.find((i) => i.id === input.id);
       const driver = reached.find((d) => d.name === instance?.driver);
       if (!instance || !driver) {
+        // Not found where we looked; a platform that did not answer may still hold it.
+        if (unreached.length > 0) {
+          const why = `Not every platform answered (${unreached.join(", ")}): try again in a moment`;
+          throw toClientError(new DriverError("unavailable", why));
+        }
         throw new TRPCError({ code: "NOT_FOUND", message: `No instance ${input.id} here` });
       }
       assertOwner(caller, instance.owner);
