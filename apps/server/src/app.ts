@@ -112,14 +112,8 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
     instanceTtl: env.LAUNCHER_INSTANCE_TTL,
     launches,
     limits: {
-      unseal: createRateLimiter({
-        perMinute: env.LAUNCHER_UNSEAL_LIMIT,
-        burst: env.LAUNCHER_UNSEAL_LIMIT,
-      }),
-      prepare: createRateLimiter({
-        perMinute: env.LAUNCHER_PREPARE_LIMIT,
-        burst: env.LAUNCHER_PREPARE_LIMIT,
-      }),
+      unseal: perMinute(env.LAUNCHER_UNSEAL_LIMIT),
+      prepare: perMinute(env.LAUNCHER_PREPARE_LIMIT),
       destroy: perMinute(env.LAUNCHER_DESTROY_LIMIT),
       follow: perMinute(env.LAUNCHER_FOLLOW_LIMIT),
       followInstance: perMinute(env.LAUNCHER_FOLLOW_INSTANCE_LIMIT),

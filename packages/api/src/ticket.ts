@@ -1,5 +1,5 @@
 import { seal, TokenError, unseal } from "@launcher/crypto-token";
-import { RateLimitError } from "./rate-limit.ts";
+import { RateLimitError, type RateLimiter } from "./rate-limit.ts";
 import { type TicketPayload, type TicketPayloadInput, TicketPayloadSchema } from "./schemas.ts";
 import type { LauncherContext } from "./trpc.ts";
 import { TRPCError } from "./trpc.ts";
@@ -52,4 +52,13 @@ export async function openTicket(ctx: LauncherContext, ticket: string): Promise<
 export function rateLimited(error: unknown): TRPCError {
   if (!(error instanceof RateLimitError)) throw error;
   return new TRPCError({ code: "TOO_MANY_REQUESTS", message: error.message, cause: error });
+}
+
+/** Counts one event against a rate limit, or refuses with `TOO_MANY_REQUESTS`. */
+export function limit(limiter: RateLimiter, key: string): void {
+  try {
+    limiter.hit(key);
+  } catch (error) {
+    throw rateLimited(error);
+  }
 }

@@ -10,7 +10,7 @@ import {
   InstanceListInputSchema,
   InstanceListSchema,
 } from "../schemas.ts";
-import { rateLimited } from "../ticket.ts";
+import { limit } from "../ticket.ts";
 import { publicProcedure, TRPCError } from "../trpc.ts";
 
 /**
@@ -51,11 +51,7 @@ export const instancesRouter = {
     .output(DestroyOutputSchema)
     .mutation(async ({ ctx, input }) => {
       const caller = callerOf(ctx);
-      try {
-        ctx.deps.limits.destroy.hit(ctx.clientAddress);
-      } catch (error) {
-        throw rateLimited(error);
-      }
+      limit(ctx.deps.limits.destroy, ctx.clientAddress);
       const { instances, reached, unreached } = await listerOf(ctx.deps).list();
       const instance = instances.find((i) => i.id === input.id);
       const driver = reached.find((d) => d.name === instance?.driver);

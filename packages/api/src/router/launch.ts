@@ -3,7 +3,6 @@ import { type TRPCRouterRecord, tracked } from "@trpc/server";
 import { assertOwner, callerOf } from "../ownership.ts";
 import { toClientError } from "../platform-errors.ts";
 import { admitLaunch } from "../quota-admission.ts";
-import type { RateLimiter } from "../rate-limit.ts";
 import {
   DestroyInputSchema,
   DestroyOutputSchema,
@@ -15,7 +14,7 @@ import {
 import { generateInstanceId, generateSecrets } from "../secrets.ts";
 import { toSnapshot } from "../snapshot.ts";
 import { SubscriptionLimitError, takeSubscriptionSlot } from "../subscription-limit.ts";
-import { openTicket, rateLimited, sealTicket } from "../ticket.ts";
+import { limit, openTicket, sealTicket } from "../ticket.ts";
 import { instanceSpecOf, secretEnvOf } from "../ticket-launch.ts";
 import { type LauncherContext, publicProcedure, TRPCError } from "../trpc.ts";
 
@@ -34,15 +33,6 @@ function resolveLaunch(
     });
   }
   return { template, driver };
-}
-
-/** Counts one event against a rate limit, or refuses with `TOO_MANY_REQUESTS`. */
-function limit(limiter: RateLimiter, key: string): void {
-  try {
-    limiter.hit(key);
-  } catch (error) {
-    throw rateLimited(error);
-  }
 }
 
 /** The snapshots of one launch for one follower: the launch session does the rest. */
