@@ -71,10 +71,11 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
       "using the dev keyring in the state dir; set LAUNCHER_KEYS in production",
     );
   const visible = await loadTemplates(env);
+  const auth = createAuth(env, keyring, logger);
   const metrics = createMetrics({
     instances: () => instances,
     token: env.LAUNCHER_METRICS_TOKEN,
-    isTrustedProxy: (address) => auth.trusted.has(address),
+    isTrustedProxy: auth.trusted.has,
   });
   const lazyDrivers = createDrivers(env, logger);
   const drivers = metrics.instrumentDrivers(lazyDrivers);
@@ -125,7 +126,6 @@ export async function createLauncherServer(env: Env, logger: Logger): Promise<La
     version: VERSION,
   };
 
-  const auth = createAuth(env, keyring, logger);
   // Called once per WebSocket connection (and per HTTP request): the subscription
   // count it starts lives exactly as long as the connection, and so does its user.
   const createContext = async ({ req }: { req: IncomingMessage }): Promise<LauncherContext> => ({

@@ -1,6 +1,6 @@
 import { networkInterfaces } from "node:os";
 import { type Driver, DriverError } from "@launcher/drivers";
-import { LOOPBACK_RANGES, makeTrustedProxies } from "./auth/trusted-proxies.ts";
+import { trustedProxiesOf } from "./auth/trusted-proxies.ts";
 import type { Env } from "./env.ts";
 import { type LazyDriver, lazyDriver } from "./lazy-driver.ts";
 import type { Logger } from "./logger.ts";
@@ -54,10 +54,7 @@ export function trustedLocalAddresses(
   local = Object.values(networkInterfaces()).flatMap((list) => list?.map((a) => a.address) ?? []),
 ): string[] {
   if (env.LAUNCHER_AUTH !== "header") return [];
-  const trusted = makeTrustedProxies([
-    ...env.LAUNCHER_TRUSTED_PROXIES,
-    ...(env.LAUNCHER_TRUST_PROXY ? LOOPBACK_RANGES : []),
-  ]);
+  const trusted = trustedProxiesOf(env);
   return [...new Set(["127.0.0.1", "::1", ...local])].filter((address) => trusted.has(address));
 }
 

@@ -5,7 +5,7 @@ import type { Env } from "../env.ts";
 import { proxyCliTokenRoute } from "./cli-token.ts";
 import { CLI_TOKEN_PATH, createIdentify, type Identity } from "./identify.ts";
 import type { OidcOptions } from "./oidc.ts";
-import { clientAddressOf, LOOPBACK_RANGES, makeTrustedProxies } from "./trusted-proxies.ts";
+import { clientAddressOf, trustedProxiesOf } from "./trusted-proxies.ts";
 
 export type { Identity } from "./identify.ts";
 
@@ -40,10 +40,7 @@ function lazyOidcRoutes(options: OidcOptions): Routes {
  * sign-in routes of `oidc`.
  */
 export function createAuth(env: Env, keyring: Keyring, logger: LauncherLogger) {
-  const trusted = makeTrustedProxies([
-    ...env.LAUNCHER_TRUSTED_PROXIES,
-    ...(env.LAUNCHER_TRUST_PROXY ? LOOPBACK_RANGES : []),
-  ]);
+  const trusted = trustedProxiesOf(env);
   const identifyRequest = createIdentify({
     mode: env.LAUNCHER_AUTH,
     header: env.LAUNCHER_AUTH_HEADER,

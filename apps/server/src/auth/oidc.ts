@@ -180,6 +180,7 @@ export function createOidcRoutes(options: OidcOptions) {
       });
     }
     const session = await sealSession(keyring, user, options.sessionMaxAge);
+    // The audit line of a sign-in: who (a user name is no secret; the session never is logged).
     logger.info({ user }, "signed in");
     const back = pending.next ? new URL(pending.next, publicUrl).href : home;
     redirect(res, back, [clearLogin, sessionCookie(session, options.sessionMaxAge)]);

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from "node:net";
+import type { Env } from "../env.ts";
 
 /** The peers whose `X-Forwarded-For` (and user header) the server believes. */
 export interface TrustedProxies {
@@ -81,4 +82,14 @@ export function clientAddressOf(
     if (!trusted.has(hop)) return hop;
   }
   return client;
+}
+
+/** The proxies the environment trusts: `LAUNCHER_TRUSTED_PROXIES`, and loopback with `LAUNCHER_TRUST_PROXY=1`. */
+export function trustedProxiesOf(
+  env: Pick<Env, "LAUNCHER_TRUSTED_PROXIES" | "LAUNCHER_TRUST_PROXY">,
+): TrustedProxies {
+  return makeTrustedProxies([
+    ...env.LAUNCHER_TRUSTED_PROXIES,
+    ...(env.LAUNCHER_TRUST_PROXY ? LOOPBACK_RANGES : []),
+  ]);
 }
