@@ -9,7 +9,6 @@ import { type CommonArgs, FOLLOW_GIVE_UP_MS } from "./connect.ts";
 import { CliExit, ExitCode } from "./exit.ts";
 import type { Output } from "./output.ts";
 import { createProgressView, summaryLines } from "./render.ts";
-import { serverUrl } from "./server-url.ts";
 import { toCliExit } from "./to-cli-exit.ts";
 
 /**
@@ -48,7 +47,7 @@ export async function followAndReport(options: {
   } catch (error) {
     view.end();
     const { args } = options;
-    throw toCliExit(error, { id: launch.id, server: serverUrl(args, launch), args });
+    throw toCliExit(error, { id: launch.id, server: new URL(client.url), args });
   } finally {
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigint);

@@ -1,5 +1,6 @@
 export {
   type Access,
+  isInstanceId,
   isTerminal,
   isTerminal as isTerminalPhase,
   PHASES,

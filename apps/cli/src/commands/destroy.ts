@@ -1,4 +1,9 @@
-import { destroyLaunch, type LauncherClient, toLauncherError } from "@launcher/client";
+import {
+  destroyLaunch,
+  isInstanceId,
+  type LauncherClient,
+  toLauncherError,
+} from "@launcher/client";
 import { type CommonArgs, withClient } from "../connect.ts";
 import { CliExit, ExitCode, usageError } from "../exit.ts";
 import { toCliExit } from "../to-cli-exit.ts";
@@ -46,13 +51,8 @@ async function destroyById(client: LauncherClient, given: string, args: CommonAr
       }
       throw toCliExit(failure, { id, server, args });
     });
-  return destroy(given).catch(async (error: unknown) => {
-    // Not a whole id: a prefix of one of the caller's instances will do.
-    if (!(error instanceof CliExit) || toLauncherError(error.cause).code !== "bad_request") {
-      throw error;
-    }
-    return destroy(await idByPrefix(client, given, server));
-  });
+  // Not a whole id: a prefix of one of the caller's instances will do.
+  return destroy(isInstanceId(given) ? given : await idByPrefix(client, given, server));
 }
 
 async function idByPrefix(client: LauncherClient, prefix: string, server: URL): Promise<string> {
