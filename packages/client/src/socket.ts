@@ -278,20 +278,22 @@ export function createSocket(options: SocketOptions) {
     }
   }
 
+  /** Stops every timer and closes the socket, if one is open; the state is `idle` after. */
+  function shut(): Promise<void> {
+    for (const timer of [retryTimer, connectTimer, watchdog, lazyTimer]) clearTimeout(timer);
+    const ws = socket;
+    socket = undefined;
+    open = false;
+    setState("idle");
+    return ws ? closeGracefully(ws) : Promise.resolve();
+  }
+
   /** A lazy socket closes a moment after its last subscription ends. */
   function settle(): void {
     if (!options.lazy || subscriptions.size > 0) return;
     clearTimeout(lazyTimer);
     lazyTimer = setTimeout(() => {
-      if (subscriptions.size > 0) return;
-      clearTimeout(retryTimer);
-      const ws = socket;
-      socket = undefined;
-      open = false;
-      clearTimeout(watchdog);
-      clearTimeout(connectTimer);
-      if (ws) void closeGracefully(ws);
-      setState("idle");
+      if (subscriptions.size === 0) void shut();
     }, LAZY_CLOSE_MS);
   }
 
@@ -332,12 +334,7 @@ export function createSocket(options: SocketOptions) {
     close(): Promise<void> {
       closed = true;
       subscriptions.clear();
-      for (const timer of [retryTimer, connectTimer, watchdog, lazyTimer]) clearTimeout(timer);
-      const ws = socket;
-      socket = undefined;
-      open = false;
-      setState("idle");
-      return ws ? closeGracefully(ws) : Promise.resolve();
+      return shut();
     },
   };
 }
