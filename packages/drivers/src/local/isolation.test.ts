@@ -85,6 +85,16 @@ describe.skipIf(skipIsolation)(title, () => {
     await Promise.all([driver.destroy(a.id), driver.destroy(b.id)]);
   });
 
+  it("start their apps with no_new_privs, so that no setuid binary gives them another uid", async () => {
+    // Regression: Node's spawn({ uid, gid }) left no_new_privs unset. One instance could make
+    // a setuid copy of a shell in /tmp and another run it, to act as the first one's uid.
+    const probe = await launchProbe(makeDriver());
+    const status = await ask<string>(probe.url, "/status"); // what a child of the app sees
+    expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
+    expect(status).toMatch(new RegExp(`^Uid:\\s+${probe.who.uid}\\s+${probe.who.uid}\\s`, "m"));
+    await makeDriver().destroy(probe.id);
+  });
+
   it("destroy kills everything running as the instance's uid, removes its files and frees the uid", async () => {
     const driver = makeDriver();
     const probe = await launchProbe(driver);
