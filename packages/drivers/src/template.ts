@@ -2,6 +2,18 @@ import { z } from "zod";
 
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "an environment variable name");
 const healthPath = z.string().startsWith("/");
+/**
+ * A folder inside the instance's working directory: one name, never `.` or `..` (nor absolute,
+ * nor holding a `..` segment). Isolated, the driver gives each such folder to the instance's
+ * uid as root: `..` would give it the folder of every instance.
+ */
+const subDir = z
+  .string()
+  .regex(/^[a-zA-Z0-9_.-]+$/, "one folder name (letters, digits, _ . -)")
+  .refine(
+    (dir) => !dir.startsWith("/") && !dir.split("/").some((part) => part === "." || part === ".."),
+    "a folder inside {dir}, not . or ..",
+  );
 
 /** A secret the launcher generates for each instance and hands it through its environment. */
 export const SecretDefSchema = z.strictObject({
@@ -27,7 +39,7 @@ export const LocalSpecSchema = z.strictObject({
   requires: z.string().optional(),
   env: z.record(envName, z.string()).default({}),
   /** Folders to create inside the instance's working directory `{dir}` before it starts. */
-  dirs: z.array(z.string().regex(/^[a-zA-Z0-9_.-]+$/)).default([]),
+  dirs: z.array(subDir).default([]),
   healthPath,
   /** Path of the instance's base URL, ending in `/`. */
   urlPath: z.string().startsWith("/").endsWith("/").default("/"),

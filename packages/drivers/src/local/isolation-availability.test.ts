@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { newInstanceSpec } from "../driver-fixtures.ts";
 import { TemplateSchema } from "../template.ts";
 import { bundledTemplates } from "../templates/index.ts";
-import { accountInRange, unmappedReason } from "./isolation.ts";
+import { accountInRange, SETPRIV, setprivMissing, unmappedReason } from "./isolation.ts";
 import * as kit from "./isolation-test-kit.ts";
 import { createLocalDriver } from "./local-driver.ts";
 import { hasJupyter, password, scratchpad, until, useLocalState } from "./local-test-kit.ts";
@@ -166,6 +166,14 @@ describe.skipIf(skipIsolation)(title, () => {
       "2000-2999 are not all mapped in /proc/self/gid_map",
     );
     expect(await unmappedReason({ first: 100, last: 999 }, read)).toBeUndefined();
+  });
+
+  it("needs setpriv, to start instances with no_new_privs, and says so when it is missing", async () => {
+    expect(await setprivMissing()).toBeUndefined(); // here (and in CI) it is installed
+    expect(await setprivMissing("/nonexistent/setpriv")).toBe(
+      "Running local instances as their own uids needs /nonexistent/setpriv (util-linux's setpriv, to start them with no_new_privs); install util-linux",
+    );
+    expect(SETPRIV).toBe("/usr/bin/setpriv");
   });
 
   it("refuses a bad range when it is made", () => {

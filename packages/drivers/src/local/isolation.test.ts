@@ -85,6 +85,16 @@ describe.skipIf(skipIsolation)(title, () => {
     await Promise.all([driver.destroy(a.id), driver.destroy(b.id)]);
   });
 
+  it("start their apps with no_new_privs, so that no setuid binary gives them another uid", async () => {
+    // Regression: Node's spawn({ uid, gid }) left no_new_privs unset. One instance could make
+    // a setuid copy of a shell in /tmp and another run it, to act as the first one's uid.
+    const probe = await launchProbe(makeDriver());
+    const status = await ask<string>(probe.url, "/status"); // what a child of the app sees
+    expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
+    expect(status).toMatch(new RegExp(`^Uid:\\s+${probe.who.uid}\\s+${probe.who.uid}\\s`, "m"));
+    await makeDriver().destroy(probe.id);
+  });
+
   it("destroy kills everything running as the instance's uid, removes its files and frees the uid", async () => {
     const driver = makeDriver();
     const probe = await launchProbe(driver);
@@ -100,6 +110,48 @@ describe.skipIf(skipIsolation)(title, () => {
     expect(asItsUid).not.toContain(probe.who.uid);
     expect(existsSync(join(local.workRoot, probe.id))).toBe(false);
     expect(existsSync(reservation(probe.who.uid))).toBe(false);
+  });
+
+  it("destroy removes what the instance left in /tmp, /var/tmp and /dev/shm, and nothing else", async () => {
+    // Regression: files an instance left in the shared temp folders outlived it, and passed to
+    // the next instance given its uid.
+    const driver = makeDriver();
+    const probe = await launchProbe(driver);
+    const left = ["/tmp", "/var/tmp", "/dev/shm"].map((dir) =>
+      join(dir, `launcher-left-${probe.id}`),
+    );
+    const kept = join("/tmp", `launcher-kept-${probe.id}`); // root's: not the instance's
+    await writeFile(kept, "root's");
+    try {
+      const writes = await attempt(
+        probe.url,
+        left.map((path) => ["write", path]),
+      );
+      expect(Object.values(writes)).toEqual(["ok", "ok", "ok"]);
+      for (const path of left) expect((await stat(path)).uid).toBe(probe.who.uid);
+
+      await driver.destroy(probe.id);
+      for (const path of left) expect(existsSync(path), path).toBe(false);
+      expect(existsSync(kept)).toBe(true);
+    } finally {
+      await Promise.all([kept, ...left].map((path) => rm(path, { force: true })));
+    }
+  });
+
+  it("the sweep removes what an instance left in the shared temp folders before it frees the uid", async () => {
+    const driver = makeDriver();
+    const probe = await launchProbe(driver);
+    const left = join("/dev/shm", `launcher-left-${probe.id}`);
+    expect(await attempt(probe.url, [["write", left]])).toEqual({ [`write ${left}`]: "ok" });
+    // Its record disappears while its reservation stays (a start cut short by a kill -9).
+    await rm(join(local.stateDir, "instances", probe.id), { recursive: true, force: true });
+    try {
+      await makeDriver().sweep();
+      expect(existsSync(left)).toBe(false);
+      expect(existsSync(reservation(probe.who.uid))).toBe(false);
+    } finally {
+      await rm(left, { force: true });
+    }
   });
 
   it("a uid left reserved by a destroy cut short (kill -9) is freed by the sweep", async () => {

@@ -82,8 +82,24 @@ export async function accountInRange(
 }
 
 /**
+ * The program (util-linux) through which the monitor starts an isolated app: it sets the uid,
+ * gid, no supplementary groups and no_new_privs, then runs the app in its place.
+ */
+export const SETPRIV = "/usr/bin/setpriv";
+
+/** Why `setpriv` cannot be used here (it is needed to isolate instances), or `undefined`. */
+export async function setprivMissing(path = SETPRIV): Promise<string | undefined> {
+  const runnable = await access(path, constants.X_OK).then(
+    () => true,
+    () => false,
+  );
+  if (runnable) return undefined;
+  return `Running local instances as their own uids needs ${path} (util-linux's setpriv, to start them with no_new_privs); install util-linux`;
+}
+
+/**
  * Why instances cannot be isolated here, or `undefined` when they can: the launcher must be
- * root, no user or group of the machine may have an id in the range, the work root reachable by the range's uids (it is made 0711: they may pass through
+ * root with setpriv at hand, no user or group of the machine may have an id in the range, the work root reachable by the range's uids (it is made 0711: they may pass through
  * to their own folder, not list the others), and the state dir out of their reach.
  */
 export async function isolationProblem(
@@ -95,6 +111,8 @@ export async function isolationProblem(
   if (self !== 0) {
     return `Running local instances as their own uids needs the launcher to run as root (it runs as uid ${self})`;
   }
+  const noSetpriv = await setprivMissing();
+  if (noSetpriv) return noSetpriv;
   const unmapped = await unmappedReason(range);
   if (unmapped) return `The uid range cannot be used in this container: ${unmapped}`;
   const taken = await accountInRange(range);

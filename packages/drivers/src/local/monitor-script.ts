@@ -1,3 +1,4 @@
+import { SETPRIV } from "./isolation.ts";
 import { LOG_CUT_PREFIX } from "./record-files.ts";
 
 /**
@@ -10,7 +11,10 @@ import { LOG_CUT_PREFIX } from "./record-files.ts";
  * writes the app's output to the log (cut to its tail past `logMaxBytes`, saying so), and when
  * the app ends records its exit status — so any launcher process, even one started later,
  * can tell what became of the instance. It forwards TERM to the app. For an isolated
- * instance it stays root (it writes the record) and starts the app as the instance's uid.
+ * instance it stays root (it writes the record) and starts the app as the instance's uid
+ * through `setpriv`, with no_new_privs set: neither the app nor any process it starts can
+ * gain privileges by running a setuid binary (say, a setuid copy of a shell that another
+ * instance left in /tmp, which would let it act as that instance's uid).
  *
  * It is plain JavaScript so that it runs from the state directory without a build. Its
  * command line holds the marker `launcher-monitor` and the instance folder, by which a
@@ -165,13 +169,16 @@ setTimeout(() => {
   // Destroyed before the app started (a destroy that gave up waiting for this monitor):
   // the tombstone was written before this check, or the destroy finds this process and stops it.
   if (existsSync(join(dir, "destroyed.json"))) process.exit(0);
-  // Isolated: the app runs as its own uid and gid (Node drops every supplementary group).
-  const user = typeof launch.uid === "number" ? { uid: launch.uid, gid: launch.uid } : {};
-  child = spawn(launch.command[0], launch.command.slice(1), {
+  // Isolated: the app runs as its own uid and gid, no supplementary group, no_new_privs
+  // (Node's own uid/gid options would not set it); setpriv then runs the command in its place.
+  const command =
+    typeof launch.uid === "number"
+      ? [${JSON.stringify(SETPRIV)}, "--no-new-privs", "--reuid=" + launch.uid, "--regid=" + launch.uid, "--clear-groups", "--", ...launch.command]
+      : launch.command;
+  child = spawn(command[0], command.slice(1), {
     cwd: launch.cwd,
     env: { ...process.env, ...launch.env, LAUNCHER_INSTANCE: process.env.LAUNCHER_INSTANCE },
     stdio: ["ignore", "pipe", "pipe"],
-    ...user,
   });
   let closed = 0;
   let exitStatus;

@@ -1,7 +1,9 @@
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { pickInstancePort } from "./ports.ts";
+import { holderOf, pickInstancePort, release, reserve } from "./ports.ts";
 
 describe("instance ports", () => {
   it("are outside the ephemeral range, free, and never handed out twice", async () => {
@@ -47,6 +49,52 @@ describe("port reservations shared through the state dir", () => {
       expect(await reserve(dir, 20_001, a)).toBe(true);
     } finally {
       await rm(stateDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("releasing a reservation", () => {
+  it("never drops another instance's, even when two teardowns of one instance race a new reservation", async () => {
+    // Regression: release read the holder, then removed the file. A second teardown of `a`
+    // that read "a" before the first removed it then removed `c`'s fresh reservation.
+    const dir = join(await mkdtemp(join(tmpdir(), "launcher-release-")), "ports");
+    const a = "a".repeat(32);
+    const c = "c".repeat(32);
+    const never = async () => false;
+    try {
+      for (let port = 20_000; port < 20_300; port++) {
+        expect(await reserve(dir, port, a, never)).toBe(true);
+        const [, , got] = await Promise.all([
+          release(dir, port, a),
+          release(dir, port, a),
+          reserve(dir, port, c, never),
+        ]);
+        // Whatever the order: a reservation c was given is still there, c's.
+        if (got) expect(await holderOf(dir, port), String(port)).toBe(c);
+        else expect(await holderOf(dir, port), String(port)).toBe("");
+      }
+    } finally {
+      await rm(join(dir, ".."), { recursive: true, force: true });
+    }
+  });
+
+  it("taking over a stale holder's, gives it to one of several racing reservers only", async () => {
+    // Regression: each read the stale holder, then removed the file: a later one removed an
+    // earlier one's fresh reservation, and several were given the port.
+    const dir = join(await mkdtemp(join(tmpdir(), "launcher-takeover-")), "ports");
+    const stale = "s".repeat(32);
+    const racers = ["b", "c", "d", "e"].map((letter) => letter.repeat(32));
+    const isStale = async (holder: string) => holder === stale;
+    try {
+      for (let port = 20_000; port < 20_300; port++) {
+        expect(await reserve(dir, port, stale, isStale)).toBe(true);
+        const got = await Promise.all(racers.map((id) => reserve(dir, port, id, isStale)));
+        const winners = racers.filter((_, index) => got[index]);
+        expect(winners.length, String(port)).toBeLessThanOrEqual(1);
+        expect(await holderOf(dir, port), String(port)).toBe(winners[0] ?? stale);
+      }
+    } finally {
+      await rm(join(dir, ".."), { recursive: true, force: true });
     }
   });
 });

@@ -1,6 +1,6 @@
-import { link, mkdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { link, mkdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { isInstanceId } from "../driver.ts";
 
 /** Ports handed out by this process lately: its own launches never share one. */
@@ -74,14 +74,36 @@ export async function pickInstancePort(
  * (by default: its instance has no record, or was destroyed or failed) is taken over. Uids
  * are reserved the same way (uids.ts), with a stricter test.
  */
-export async function reserve(
+export function reserve(
   dir: string,
   port: number,
   id: string,
   isStale: (holder: string) => Promise<boolean> = (holder) => instanceGone(dir, holder),
 ): Promise<boolean> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, String(port));
+  return oneAtATime(path, () => reserveFile(path, id, isStale));
+}
+
+/** Runs `run` after every earlier call for `key` in this process has settled. */
+function oneAtATime<T>(key: string, run: () => Promise<T>): Promise<T> {
+  const result = (inProcess.get(key) ?? Promise.resolve()).then(run);
+  const settled = result.then(
+    () => {},
+    () => {},
+  );
+  inProcess.set(key, settled);
+  void settled.then(() => inProcess.get(key) === settled && inProcess.delete(key));
+  return result;
+}
+/** Reservations and releases under way in this process, by file: they run one at a time. */
+const inProcess = new Map<string, Promise<void>>();
+
+async function reserveFile(
+  path: string,
+  id: string,
+  isStale: (holder: string) => Promise<boolean>,
+): Promise<boolean> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   for (let attempt = 0; attempt < 2; attempt++) {
     // Written whole, then linked into place (which fails if it exists): a launcher killed at
     // any instant leaves no empty reservation that nobody could ever reclaim.
@@ -94,7 +116,8 @@ export async function reserve(
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const owner = (await readFile(path, "utf8").catch(() => "")).trim();
       if (!owner || owner === id || !(await isStale(owner))) return owner === id;
-      await rm(path, { force: true });
+      // Taken over only if it still is that stale holder's (another reserver may have won).
+      await removeIfHeldBy(path, owner);
     } finally {
       await unlink(tmp).catch(() => {});
     }
@@ -121,7 +144,38 @@ export async function holderOf(dir: string, key: number): Promise<string> {
   return (await readFile(join(dir, String(key)), "utf8").catch(() => "")).trim();
 }
 
+/**
+ * Removes the reservation file `path` if `holder` holds it. Not read-then-remove: between the
+ * two, another process may remove it and a new holder reserve the key, whose reservation would
+ * go. The file is first renamed to a name of this call's own (atomic: only one process gets
+ * it), then read; another's is linked back into place. Left: the instant between the rename
+ * and the link back, in which another process may find the key free and reserve it — then the
+ * other's reservation is lost (it cannot be put back without removing the newer one). Within
+ * one process, reservations and releases of a key run one at a time, so only reservers in
+ * other processes (replicas sharing the state dir) racing a takeover or a stale release can
+ * meet that instant.
+ */
+async function removeIfHeldBy(path: string, holder: string): Promise<boolean> {
+  const taken = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.release`;
+  try {
+    await rename(path, taken);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw error;
+  }
+  try {
+    if ((await readFile(taken, "utf8").catch(() => "")).trim() === holder) return true;
+    await link(taken, path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "EEXIST") throw error;
+    });
+    return false;
+  } finally {
+    await unlink(taken).catch(() => {});
+  }
+}
+
 /** Drops `id`'s reservation of `port` (destroy, or a port that turned out busy). */
 export async function release(dir: string, port: number, id: string): Promise<void> {
-  if ((await holderOf(dir, port)) === id) await rm(join(dir, String(port)), { force: true });
+  const path = join(dir, String(port));
+  await oneAtATime(path, () => removeIfHeldBy(path, id));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { instanceProcesses, type ProcessEntry, readProcessTable } from "./proc.ts";
+import { instanceProcesses, type ProcessEntry, readProcessTable, uidsOfStatus } from "./proc.ts";
 
 const id = "a".repeat(32);
 const entry = (pid: number, more: Partial<ProcessEntry> = {}): ProcessEntry => ({
@@ -42,6 +42,20 @@ describe("an instance's processes", () => {
     expect(pids.sort()).toEqual([100, 200, 201]);
   });
 
+  it("include a process whose effective, saved or filesystem uid is reserved, not only its real one", () => {
+    // Another instance's process that ran a setuid copy of this instance's binary: its real
+    // uid is its own, the others are this instance's.
+    const status =
+      "Name:\tsh\nUmask:\t0022\nState:\tS (sleeping)\nUid:\t300002\t300001\t300001\t300001\nGid:\t300002\t300002\t300002\t300002\n";
+    expect(uidsOfStatus(status)).toEqual({
+      uid: 300_002,
+      uids: [300_002, 300_001, 300_001, 300_001],
+    });
+    const table = [entry(700, { ...uidsOfStatus(status) }), entry(800, { uid: 300_002 })];
+    expect(instanceProcesses(table, id, [], [300_001]).map((p) => p.pid)).toEqual([700]);
+    expect(uidsOfStatus("Name:\tx\n")).toEqual({ uid: -1, uids: [] });
+  });
+
   it("never include this process, its group or its session", () => {
     const self = entry(process.pid, { pgrp: 7, session: 7 });
     const table = [
@@ -58,5 +72,11 @@ describe("an instance's processes", () => {
     expect(self).toMatchObject({ pid: process.pid, pgrp: expect.any(Number) });
     expect(self!.startTime).toBeGreaterThan(0);
     expect(self!.uid).toBe(process.getuid!());
+    expect(self!.uids).toEqual([
+      process.getuid!(),
+      process.geteuid!(),
+      expect.any(Number),
+      expect.any(Number),
+    ]);
   });
 });

@@ -37,8 +37,13 @@ export interface ProcessEntry {
   /** Process group and session ids. */
   pgrp: number;
   session: number;
-  /** Its real user id (`Uid:` in /proc/PID/status); -1 when unknown. */
+  /** Its real user id (the first of `Uid:` in /proc/PID/status); -1 when unknown. */
   uid: number;
+  /**
+   * All four of its user ids (real, effective, saved, filesystem: the `Uid:` line); a process
+   * that ran a setuid binary acts as its effective uid whatever its real one. Absent: `[uid]`.
+   */
+  uids?: readonly number[];
   /** Its `LAUNCHER_INSTANCE`, when its environment holds one (and we may read it). */
   instance?: string;
 }
@@ -79,6 +84,20 @@ async function instanceOf(pid: string, buffer: Buffer): Promise<string | undefin
   }
 }
 
+/**
+ * The user ids on the `Uid:` line of a /proc/PID/status text: `uid` the real one (-1 when
+ * there is none), `uids` all four (real, effective, saved, filesystem).
+ */
+export function uidsOfStatus(status: string): { uid: number; uids: number[] } {
+  const line = /^Uid:[ \t]+(.*)$/m.exec(status)?.[1] ?? "";
+  const uids = line
+    .trim()
+    .split(/\s+/)
+    .filter((field) => /^\d+$/.test(field))
+    .map(Number);
+  return { uid: uids[0] ?? -1, uids };
+}
+
 /** Every live process this user may see, with its group, session and instance marker. */
 export async function readProcessTable(): Promise<ProcessEntry[]> {
   const names = (await readdir("/proc").catch(() => [] as string[])).filter((n) => /^\d+$/.test(n));
@@ -98,7 +117,7 @@ export async function readProcessTable(): Promise<ProcessEntry[]> {
       startTime: Number(fields[19]),
       pgrp: Number(fields[2]),
       session: Number(fields[3]),
-      uid: Number(/^Uid:\s+(\d+)/m.exec(statuses[index] ?? "")?.[1] ?? -1),
+      ...uidsOfStatus(statuses[index] ?? ""),
     };
     const instance = await instanceOf(name, buffer);
     if (instance !== undefined) entry.instance = instance;
@@ -109,9 +128,9 @@ export async function readProcessTable(): Promise<ProcessEntry[]> {
 
 /**
  * The processes of one instance in a process table: those whose environment names it, those
- * recorded for it (pid and start time must match: a reused pid is someone else), those that
- * run as a uid reserved for it (an isolated instance: nothing else runs as that uid, and a
- * child cannot leave it), and every process in the same process group or session as one of
+ * recorded for it (pid and start time must match: a reused pid is someone else), those with
+ * any of their four uids (real, effective, saved, filesystem) reserved for it (an isolated
+ * instance: nothing else runs as that uid, and a child cannot leave it), and every process in the same process group or session as one of
  * those — a child that cleared its environment but stayed. Never this process, nor its own
  * group or session, nor anything running as this process's own uid merely for that.
  */
@@ -126,7 +145,7 @@ export function instanceProcesses(
   const reserved = new Set(uids.filter((uid) => uid > 0 && uid !== ownUid));
   const own = (entry: ProcessEntry) =>
     entry.instance === id ||
-    reserved.has(entry.uid) ||
+    (entry.uids ?? [entry.uid]).some((uid) => reserved.has(uid)) ||
     recorded.some((mark) => mark.pid === entry.pid && mark.startTime === entry.startTime);
   const seeds = table.filter((entry) => entry.pid !== process.pid && own(entry));
   const groups = new Set(seeds.map((entry) => entry.pgrp));

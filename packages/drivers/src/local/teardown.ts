@@ -5,6 +5,7 @@ import type { LocalPlatform } from "./platform.ts";
 import { release } from "./ports.ts";
 import { instanceProcesses, isSameProcessAlive, signalProcess } from "./proc.ts";
 import { addMarker, readRecord } from "./record-files.ts";
+import { removeFilesOfUid } from "./shared-temp.ts";
 import { orphanedUids, releaseUid, stillHeld, uidsOf } from "./uids.ts";
 
 /** How long processes that got SIGKILL may take to vanish before the teardown gives up. */
@@ -56,8 +57,8 @@ export async function stopProcesses(
 }
 
 /**
- * Finishes the teardown of a tombstoned instance: stops all of it, removes its own files and
- * its port (and uid) reservations, then records `gone.json` — after which observers say `destroyed`.
+ * Finishes the teardown of a tombstoned instance: stops all of it, removes its own files (and,
+ * isolated, its uid's in the shared temp folders) and its port (and uid) reservations, then records `gone.json` — after which observers say `destroyed`.
  * Idempotent, and safe to run in several processes at once.
  */
 export async function teardown(platform: LocalPlatform, id: string): Promise<void> {
@@ -88,6 +89,8 @@ export async function teardown(platform: LocalPlatform, id: string): Promise<voi
   await stopProcesses(platform, id, recorded, () => stillHeld(platform.uidsDir, id, uids));
   await rm(platform.workDirOf(id), { recursive: true, force: true });
   if (state.launch) await release(platform.portsDir, state.launch.port, id);
+  // What it left in /tmp, /var/tmp and /dev/shm must not pass to the uid's next instance.
+  for (const uid of await stillHeld(platform.uidsDir, id, uids)) await removeFilesOfUid(uid);
   for (const uid of uids) await releaseUid(platform.uidsDir, uid, id);
   await addMarker(dir, "gone.json", { at: Date.now() });
 }
@@ -96,7 +99,7 @@ export async function teardown(platform: LocalPlatform, id: string): Promise<voi
  * The sweep's part for isolated instances: a uid still reserved for an instance that is gone
  * (its teardown cut short between stopping it and letting the uid go, or a start that a
  * killed launcher left half-done) is finished here — whatever still runs as it is stopped,
- * the instance's files removed, and the uid released. Until then no launch is given it.
+ * the instance's files (and the uid's in the shared temp folders) removed, and the uid released. Until then no launch is given it.
  */
 export async function reclaimOrphanedUids(platform: LocalPlatform): Promise<void> {
   for (const { uid, holder } of await orphanedUids(platform.uidsDir, platform.instancesDir)) {
@@ -105,6 +108,7 @@ export async function reclaimOrphanedUids(platform: LocalPlatform): Promise<void
     const id = isInstanceId(holder) ? holder : "";
     await stopProcesses(platform, id, [], held);
     if (id) await rm(platform.workDirOf(id), { recursive: true, force: true });
+    if ((await held()).length) await removeFilesOfUid(uid);
     await releaseUid(platform.uidsDir, uid, holder);
   }
 }

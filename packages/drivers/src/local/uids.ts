@@ -49,7 +49,7 @@ export async function reserveUid(options: {
   table: readonly ProcessEntry[];
 }): Promise<number> {
   const { dir, range, id, table } = options;
-  const running = new Set(table.map((entry) => entry.uid));
+  const running = new Set(table.flatMap((entry) => entry.uids ?? [entry.uid]));
   const size = range.last - range.first + 1;
   const never = async () => false;
   const tryUid = async (uid: number) => !running.has(uid) && (await reserve(dir, uid, id, never));

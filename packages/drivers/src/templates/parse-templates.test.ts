@@ -64,6 +64,20 @@ describe("a templates file is refused when it is loaded", () => {
     ]);
   });
 
+  it("refuses local dirs that are not a folder inside the instance's own: . .. absolute or with ..", () => {
+    // Regression: ".." was accepted, and an isolating driver gave the work root to the uid.
+    const template = base();
+    template.drivers.local!.dirs = ["data", "..", ".", "/etc", "a/../..", ".cache", "..."];
+    expect(problemsOf([template])).toEqual([
+      'template "notes", drivers.local.dirs.1: a folder inside {dir}, not . or ..',
+      'template "notes", drivers.local.dirs.2: a folder inside {dir}, not . or ..',
+      'template "notes", drivers.local.dirs.3: one folder name (letters, digits, _ . -)',
+      'template "notes", drivers.local.dirs.3: a folder inside {dir}, not . or ..',
+      'template "notes", drivers.local.dirs.4: one folder name (letters, digits, _ . -)',
+      'template "notes", drivers.local.dirs.4: a folder inside {dir}, not . or ..',
+    ]);
+  });
+
   it("refuses placeholders the driver does not fill, at load rather than at launch", () => {
     const template = base();
     template.drivers.local!.env = { HOME: "{dir}/home", DATA: "{data}" };
