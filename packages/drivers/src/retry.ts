@@ -56,3 +56,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
+
+/** Waits `ms`, or less when `signal` aborts; never rejects. */
+export const pause = (ms: number, signal?: AbortSignal): Promise<void> =>
+  sleep(ms, signal).catch(() => {});

@@ -1,4 +1,4 @@
-import { pause } from "./pause.ts";
+import { pause } from "../retry.ts";
 import type { LocalPlatform } from "./platform.ts";
 import { isSameProcessAlive, processStartTime } from "./proc.ts";
 import { addMarker, readRecord } from "./record-files.ts";

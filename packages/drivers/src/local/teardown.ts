@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import { DriverError, isInstanceId } from "../driver.ts";
-import { pause } from "./pause.ts";
+import { pause } from "../retry.ts";
 import type { LocalPlatform } from "./platform.ts";
 import { release } from "./ports.ts";
 import { instanceProcesses, isSameProcessAlive, signalProcess } from "./proc.ts";
