@@ -157,6 +157,28 @@ describe("a launch", () => {
     expect(storedValues().join()).toContain("sealed-ticket-2");
   });
 
+  it("keeps a failed launch's ticket while its remains cannot be removed, and removes them on demand", async () => {
+    const { fake } = await boot();
+    await launch();
+    fake.failDestroyWith(new LauncherError("server_error", "The platform did not answer"));
+    fake.send("sealed-ticket-1", makeSnapshot(ID, "failed", { error: "exited with code 1" }));
+    await settle();
+    expect(fake.calls.destroy).toEqual(["sealed-ticket-1"]);
+    expect(storedValues().join()).toContain("sealed-ticket-1");
+    expect(screen.getByText(/remains could not be removed yet/)).toBeTruthy();
+    expect(screen.queryByText(/ticket has been removed/)).toBeNull();
+
+    fake.failDestroyWith(undefined);
+    fireEvent.click(screen.getByRole("button", { name: "Remove them" }));
+    await settle();
+    fake.send("sealed-ticket-1", makeSnapshot(ID, "failed", { error: "exited with code 1" }));
+    await settle();
+    expect(fake.calls.destroy).toEqual(["sealed-ticket-1", "sealed-ticket-1"]);
+    expect(storedValues()).toEqual([]);
+    expect(screen.getByText(/ticket has been removed/)).toBeTruthy();
+    expect(screen.queryByText(/remains could not be removed yet/)).toBeNull();
+  });
+
   it("shows Destroying… while the platform tears the instance down", async () => {
     const { fake } = await boot();
     await launch();

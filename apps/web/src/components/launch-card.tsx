@@ -137,7 +137,18 @@ export function LaunchCard(props: Props) {
                     {snapshot().error ?? snapshot().message ?? ""}
                   </p>
                   <LogTail lines={snapshot().logTail} />
-                  <p class="muted small">Its ticket has been removed from this tab.</p>
+                  {/* Nothing while the remains are being torn down. */}
+                  <Show when={launch.kept() === false}>
+                    <p class="muted small">Its ticket has been removed from this tab.</p>
+                  </Show>
+                  <Show when={launch.kept()}>
+                    <p class="notice">
+                      Its remains could not be removed yet; the ticket is kept in this tab.{" "}
+                      <button type="button" onClick={() => launch.resume()}>
+                        Remove them
+                      </button>
+                    </p>
+                  </Show>
                   {actions("Try again")}
                 </div>
               );

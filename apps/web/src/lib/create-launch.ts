@@ -49,8 +49,8 @@ export function createLaunch(options: LaunchOptions) {
   const [access, setAccess] = createSignal<Access>();
   const [problem, setProblem] = createSignal<LaunchProblem>();
   const [destroying, setDestroying] = createSignal(false);
-  /** Whether this tab still holds the ticket. */
-  const [kept, setKept] = createSignal(true);
+  /** Whether this tab still holds the ticket; `undefined` while a failed launch's remains go. */
+  const [kept, setKept] = createSignal<boolean | undefined>(true);
   let following: AbortController | undefined;
   const stop = () => following?.abort();
   onCleanup(stop);
@@ -76,11 +76,16 @@ export function createLaunch(options: LaunchOptions) {
         batch(() => {
           setSnapshot(toStoredSnapshot(next));
           if (next.access) setAccess(next.access);
-          if (next.phase === "failed" || next.phase === "destroyed") setKept(false);
+          if (next.phase === "failed") setKept(undefined);
         }),
     })
       .done()
-      .catch((error: unknown) => own.signal.aborted || report(error, "follow"));
+      // The client drops the ticket after `destroyed`, and after `failed` once the remains are
+      // torn down; when that teardown fails, it keeps the ticket so that following again retries.
+      .then(
+        async () => own.signal.aborted || setKept(!!(await store.get(stored.id))),
+        (error: unknown) => own.signal.aborted || report(error, "follow"),
+      );
   };
   follow();
 
