@@ -117,10 +117,21 @@ describe("the WebSocket protocol of docs/protocol.md", () => {
     ws.send(JSON.stringify({ id: 1, method: "subscription.stop" }));
     await waitFor(() => texts.some((t) => t.includes('"type":"stopped"')), "stopped");
     const stoppedAt = texts.findIndex((t) => t.includes('"type":"stopped"'));
-    // Still open: a ping is answered, and nothing more came for the stopped subscription.
+    // Still open: a ping is answered.
     ws.send("PING");
     await waitFor(() => texts.includes("PONG"), "PONG");
-    expect(texts.slice(stoppedAt + 1).filter((t) => t !== "PONG")).toEqual([]);
+    // The launch goes on: a second subscription on the same socket sees it to its end, and the
+    // stopped one got none of those events.
+    ws.send(followMessage(2, { ticket }));
+    const json = (list: string[]) => list.filter((t) => t.startsWith("{")).map((t) => JSON.parse(t));
+    const frames = () => json(texts);
+    await waitFor(
+      () => frames().some((f) => f.id === 2 && f.result?.data?.data?.phase === "ready"),
+      "the launch ready on the second subscription",
+    );
+    const later = json(texts.slice(stoppedAt + 1));
+    expect(later.map((f) => f.id).filter((id) => id !== 2)).toEqual([]);
+    expect(later.length).toBeGreaterThan(1);
     ws.close();
   });
 
