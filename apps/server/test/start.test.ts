@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startServer } from "@launcher/testing";
 import { describe, expect, it } from "vitest";
+import { follow, makeClient, within } from "./client.ts";
 import { waitFor } from "./harness.ts";
 
 const RECORDER = resolve(import.meta.dirname, "fixtures/record-imports.mjs");
@@ -25,6 +26,24 @@ describe("server start", () => {
         async () => /^dockerode$/m.test(await readFile(record, "utf8")),
         "the docker driver to load dockerode",
       );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("launches Scratchpad with the default state dir, relative to where it was started (pnpm start)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "launcher-defaults-"));
+    try {
+      await using server = await startServer({ cwd: dir });
+      const { client, close } = makeClient(server.url);
+      try {
+        const { ticket } = await client.launch.prepare.mutate({ template: "scratchpad" });
+        const last = await within(follow(client, { ticket }).done);
+        expect(last?.phase).toBe("ready");
+        expect((await stat(join(dir, ".launcher", "instances"))).isDirectory()).toBe(true);
+      } finally {
+        close();
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

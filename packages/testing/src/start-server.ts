@@ -19,6 +19,11 @@ export interface StartServerOptions {
   env?: Record<string, string>;
   /** Run the server as its own process group leader, so `kill` can hit the whole group. */
   processGroup?: boolean;
+  /**
+   * Start it in this directory with the default, relative state and work dirs (`.launcher`,
+   * `.launcher-instances`), as `pnpm start` does; `stateDir` is ignored then.
+   */
+  cwd?: string;
 }
 
 export interface TestServer extends AsyncDisposable {
@@ -100,9 +105,16 @@ export async function killInstances(stateDir: string): Promise<void> {
  * try { ... fetch(`${server.url}/health`) ... } finally { await server.dispose(); }
  */
 export async function startServer(options: StartServerOptions = {}): Promise<TestServer> {
-  const ownState = options.stateDir === undefined;
-  const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), "launcher-test-state-")));
-  const workDir = await mkdtemp(join(tmpdir(), "launcher-test-work-"));
+  const { cwd } = options;
+  const ownState = options.stateDir === undefined || cwd !== undefined;
+  const stateDir = cwd
+    ? join(cwd, ".launcher")
+    : (options.stateDir ?? (await mkdtemp(join(tmpdir(), "launcher-test-state-"))));
+  const workDir = cwd
+    ? join(cwd, ".launcher-instances")
+    : await mkdtemp(join(tmpdir(), "launcher-test-work-"));
+  // With `cwd`, the server finds its dirs by their default, relative names.
+  const dirs = cwd ? {} : { LAUNCHER_STATE_DIR: stateDir, LAUNCHER_WORK_DIR: workDir };
   const keys = options.keys ?? makeTestKeys();
   const log = { text: "" };
   let port = options.port ?? 0;
@@ -115,8 +127,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Tes
         HOME: process.env.HOME ?? "/root",
         PORT: String(port),
         HOST: "127.0.0.1",
-        LAUNCHER_STATE_DIR: stateDir,
-        LAUNCHER_WORK_DIR: workDir,
+        ...dirs,
         LAUNCHER_KEYS: keys,
         LAUNCHER_LOG_LEVEL: "info",
         // Tests launch many instances as the one user `local`; the quotas' own tests set it.
@@ -126,6 +137,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Tes
       },
       stdio: ["ignore", "pipe", "pipe"],
       detached: options.processGroup ?? false,
+      ...(cwd ? { cwd } : {}),
     });
     const capture = (chunk: Buffer) => {
       log.text += chunk.toString();

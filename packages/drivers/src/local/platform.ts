@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { cacheFor } from "../availability-cache.ts";
 import { assertInstanceId, type Observation, type SecretEnv } from "../driver.ts";
 import { MONITOR_SCRIPT } from "./monitor-script.ts";
@@ -50,9 +50,11 @@ const DEFAULT_PASS_ENV = ["PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "HOME", "USE
 /** The driver's settings with every default filled in. */
 export function resolveSettings(options: LocalDriverOptions) {
   const pollMs = options.pollMs ?? 1000;
+  // Absolute: monitors start in `/`, and their command lines name their folders for teardown.
+  const stateDir = resolve(options.stateDir);
   return {
-    stateDir: options.stateDir,
-    workRoot: options.workRoot ?? defaultWorkRoot(options.stateDir, undefined, !!options.uids),
+    stateDir,
+    workRoot: resolve(options.workRoot ?? defaultWorkRoot(stateDir, undefined, !!options.uids)),
     vars: options.vars ?? {},
     publicHost: options.publicHost ?? "127.0.0.1",
     pollMs,
