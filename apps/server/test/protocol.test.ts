@@ -123,7 +123,8 @@ describe("the WebSocket protocol of docs/protocol.md", () => {
     // The launch goes on: a second subscription on the same socket sees it to its end, and the
     // stopped one got none of those events.
     ws.send(followMessage(2, { ticket }));
-    const json = (list: string[]) => list.filter((t) => t.startsWith("{")).map((t) => JSON.parse(t));
+    const json = (list: string[]) =>
+      list.filter((t) => t.startsWith("{")).map((t) => JSON.parse(t));
     const frames = () => json(texts);
     await waitFor(
       () => frames().some((f) => f.id === 2 && f.result?.data?.data?.phase === "ready"),
