@@ -11,24 +11,36 @@ import { orphanedUids, releaseUid, stillHeld, uidsOf } from "./uids.ts";
 /** How long processes that got SIGKILL may take to vanish before the teardown gives up. */
 const KILL_WAIT_MS = 5000;
 
+/** How a teardown finds and waits for an instance's processes. */
+export interface StopOptions {
+  /** Its monitor and app as recorded (pid and start time). */
+  recorded?: readonly { pid: number; startTime: number }[];
+  /**
+   * The uids still reserved for it, read again each round: a teardown in another replica may
+   * have finished and let a uid go to a new instance.
+   */
+  heldUids?: () => Promise<number[]>;
+  /** Whether it ran as its own uid: then its environment marker is not believed (proc.ts). */
+  isolated?: boolean;
+}
+
 /**
  * Stops every process of the instance: those whose environment names it (children that left
- * its session, a Jupyter kernel), those recorded for it (pid and start time must match),
- * those running as a uid it still holds (`heldUids`, read again each round: a teardown in
- * another replica may have finished and let the uid go to a new instance), and every process
- * in their groups and sessions. TERM first; KILL for what is left after the grace. Resolves
- * when none runs; rejects when some survive even KILL.
+ * its session, a Jupyter kernel; isolated, only the monitor's own), those recorded for it,
+ * those running as a uid it still holds, and every process in their groups and sessions.
+ * TERM first; KILL for what is left after the grace. Resolves when none runs; rejects when
+ * some survive even KILL.
  */
 export async function stopProcesses(
   platform: LocalPlatform,
   id: string,
-  recorded: readonly { pid: number; startTime: number }[],
-  heldUids: () => Promise<number[]> = async () => [],
+  options: StopOptions = {},
 ): Promise<void> {
+  const { recorded = [], heldUids = async () => [], isolated = false } = options;
   // The table first, then the uids: a uid let go after this read was ours when it was read.
   const find = async () => {
     const table = await platform.processes();
-    return instanceProcesses(table, id, recorded, await heldUids());
+    return instanceProcesses(table, id, { recorded, uids: await heldUids(), isolated });
   };
   const key = (p: { pid: number; startTime: number }) => `${p.pid}:${p.startTime}`;
   const termed = new Set<string>();
@@ -86,7 +98,11 @@ export async function teardown(platform: LocalPlatform, id: string): Promise<voi
   // when the driver no longer isolates. Its files are removed only once nothing runs as them,
   // and the uids released only after that.
   const uids = await uidsOf(platform.uidsDir, id);
-  await stopProcesses(platform, id, recorded, () => stillHeld(platform.uidsDir, id, uids));
+  await stopProcesses(platform, id, {
+    recorded,
+    heldUids: () => stillHeld(platform.uidsDir, id, uids),
+    isolated: platform.settings.uids !== undefined || uids.length > 0,
+  });
   await rm(platform.workDirOf(id), { recursive: true, force: true });
   if (state.launch) await release(platform.portsDir, state.launch.port, id);
   // What it left in /tmp, /var/tmp and /dev/shm must not pass to the uid's next instance.
@@ -106,7 +122,7 @@ export async function reclaimOrphanedUids(platform: LocalPlatform): Promise<void
     const held = () => stillHeld(platform.uidsDir, holder, [uid]);
     // A holder that is no instance id names nothing else to stop, and no folder.
     const id = isInstanceId(holder) ? holder : "";
-    await stopProcesses(platform, id, [], held);
+    await stopProcesses(platform, id, { heldUids: held, isolated: true });
     if (id) await rm(platform.workDirOf(id), { recursive: true, force: true });
     if ((await held()).length) await removeFilesOfUid(uid);
     await releaseUid(platform.uidsDir, uid, holder);
