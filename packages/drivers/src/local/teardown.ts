@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import { DriverError, isInstanceId } from "../driver.ts";
-import { pause } from "../retry.ts";
+import { pause, retryDelay } from "../retry.ts";
 import type { LocalPlatform } from "./platform.ts";
 import { release } from "./ports.ts";
 import { instanceProcesses, isSameProcessAlive, signalProcess } from "./proc.ts";
@@ -22,7 +22,16 @@ export interface StopOptions {
   heldUids?: () => Promise<number[]>;
   /** Whether it ran as its own uid: then its environment marker is not believed (proc.ts). */
   isolated?: boolean;
+  /** Waits between two scans of the process table (tests watch the delays through it). */
+  pause?: (ms: number) => Promise<void>;
 }
+
+/**
+ * Between two scans of the whole process table: 10 ms at first, so that processes that die at
+ * once are seen gone at once, doubling to 200 ms, so that a teardown waiting out a long grace
+ * does not keep a core busy reading /proc.
+ */
+const SCAN_BACKOFF = { retries: Number.POSITIVE_INFINITY, baseDelayMs: 10, maxDelayMs: 200 };
 
 /**
  * Stops every process of the instance: those whose environment names it (children that left
@@ -37,6 +46,7 @@ export async function stopProcesses(
   options: StopOptions = {},
 ): Promise<void> {
   const { recorded = [], heldUids = async () => [], isolated = false } = options;
+  const wait = options.pause ?? pause;
   // The table first, then the uids: a uid let go after this read was ours when it was read.
   const find = async () => {
     const table = await platform.processes();
@@ -45,7 +55,7 @@ export async function stopProcesses(
   const key = (p: { pid: number; startTime: number }) => `${p.pid}:${p.startTime}`;
   const termed = new Set<string>();
   const graceEnd = Date.now() + platform.settings.stopGraceMs;
-  for (;;) {
+  for (let round = 0; ; round++) {
     const found = await find();
     if (!found.length) return;
     if (Date.now() >= graceEnd) break;
@@ -54,17 +64,18 @@ export async function stopProcesses(
       termed.add(key(target));
       await signalProcess(target, "SIGTERM");
     }
-    await pause(30);
+    await wait(Math.min(retryDelay(round, SCAN_BACKOFF), Math.max(0, graceEnd - Date.now())));
   }
+  // Killed processes vanish within moments: from 10 ms again.
   const killEnd = Date.now() + KILL_WAIT_MS;
-  for (;;) {
+  for (let round = 0; ; round++) {
     const found = await find();
     if (!found.length) return;
     if (Date.now() >= killEnd) {
       throw new DriverError("platform", `${found.length} processes of the instance did not stop`);
     }
     for (const target of found) await signalProcess(target, "SIGKILL");
-    await pause(30);
+    await wait(retryDelay(round, SCAN_BACKOFF));
   }
 }
 
