@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { newInstanceSpec } from "../driver-fixtures.ts";
 import * as kit from "./isolation-test-kit.ts";
 import { isAlive, newId, until, useLocalState } from "./local-test-kit.ts";
+import { uidsOf } from "./uids.ts";
 
 const { ask, launchProbe, probeTemplate, skipIsolation, testRange, uidOf } = kit;
 
@@ -14,6 +15,7 @@ const range = testRange();
 const local = useLocalState();
 kit.killRangeAfterAll(range);
 const makeDriver = () => local.makeDriver({ uids: range, claimGraceMs: 200 });
+const uidsDir = () => join(local.stateDir, "uids");
 
 /** The record a launcher killed mid-start leaves: a claim whose process is gone. */
 async function crashedStart(id: string) {
@@ -65,5 +67,22 @@ describe.skipIf(skipIsolation)(title, () => {
     const taken = await launchProbe(driver, newInstanceSpec(probeTemplate, { id }));
     expect(taken.who.uid).not.toBe(forger.who.uid);
     await Promise.all([driver.destroy(id), driver.destroy(forger.id)]);
+  });
+
+  it("a start taken over after a launcher crash runs as the uid that launcher reserved, and holds no other", async () => {
+    // Regression: each takeover reserved a new uid, and an instance could end up holding several.
+    const id = newId();
+    await crashedStart(id);
+    const reserved = range.first + Math.floor(Math.random() * (range.last - range.first + 1));
+    await mkdir(uidsDir(), { recursive: true, mode: 0o700 });
+    await writeFile(join(uidsDir(), String(reserved)), id, { mode: 0o600 });
+
+    const driver = makeDriver();
+    const taken = await launchProbe(driver, newInstanceSpec(probeTemplate, { id }));
+    expect(taken.who.uid).toBe(reserved);
+    expect(await uidsOf(uidsDir(), id)).toEqual([reserved]);
+    await driver.destroy(id);
+    expect(await uidsOf(uidsDir(), id)).toEqual([]);
+    expect((await until(driver, id, ["destroyed"])).last.phase).toBe("destroyed");
   });
 });

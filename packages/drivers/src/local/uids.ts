@@ -40,7 +40,11 @@ async function recordGone(instancesDir: string, holder: string): Promise<boolean
  * port, a reservation is never taken over here: only the teardown of its instance, or the
  * sweep once that instance is gone, releases it, after killing whatever still runs as it and
  * removing its files. Tries random uids, then every one from a random start; throws when all
- * are taken.
+ * are taken. A start taken over from a launcher that died after reserving gets the uid that
+ * one reserved (in the range): an instance holds one uid however often its start is taken
+ * over. Nothing runs as it: the takeover found no process of the instance, and none could
+ * have started (the monitor starts the app only after recording itself, which stops a
+ * takeover).
  */
 export async function reserveUid(options: {
   dir: string;
@@ -49,6 +53,9 @@ export async function reserveUid(options: {
   table: readonly ProcessEntry[];
 }): Promise<number> {
   const { dir, range, id, table } = options;
+  const inRange = (uid: number) => uid >= range.first && uid <= range.last;
+  const earlier = (await uidsOf(dir, id)).find(inRange);
+  if (earlier !== undefined) return earlier;
   const running = new Set(table.flatMap((entry) => entry.uids ?? [entry.uid]));
   const size = range.last - range.first + 1;
   const never = async () => false;
