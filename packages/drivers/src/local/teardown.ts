@@ -105,9 +105,9 @@ export async function teardown(platform: LocalPlatform, id: string): Promise<voi
   const recorded = [state.monitor, state.app].flatMap((mark) =>
     mark && mark.startTime !== undefined ? [{ pid: mark.pid, startTime: mark.startTime }] : [],
   );
-  // Isolated: every uid reserved for it (one; more if a start was taken over), looked up even
-  // when the driver no longer isolates. Its files are removed only once nothing runs as them,
-  // and the uids released only after that.
+  // Isolated: every uid reserved for it (one; more if an older launcher took its start over),
+  // looked up even when the driver no longer isolates. Its files are removed only once nothing
+  // runs as them, and the uids released only after that.
   const uids = await uidsOf(platform.uidsDir, id);
   await stopProcesses(platform, id, {
     recorded,

@@ -82,7 +82,7 @@ export async function uidReservations(dir: string): Promise<UidReservation[]> {
   return held.filter((r) => r.holder !== "");
 }
 
-/** The uids reserved for instance `id` (usually one; more after a start was taken over). */
+/** The uids reserved for instance `id`: one (more if an older launcher took its start over). */
 export async function uidsOf(dir: string, id: string): Promise<number[]> {
   return (await uidReservations(dir)).filter((r) => r.holder === id).map((r) => r.uid);
 }
