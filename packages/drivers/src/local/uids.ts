@@ -53,13 +53,13 @@ export async function reserveUid(options: {
   table: readonly ProcessEntry[];
 }): Promise<number> {
   const { dir, range, id, table } = options;
-  const inRange = (uid: number) => uid >= range.first && uid <= range.last;
-  const earlier = (await uidsOf(dir, id)).find(inRange);
-  if (earlier !== undefined) return earlier;
   const running = new Set(table.flatMap((entry) => entry.uids ?? [entry.uid]));
   const size = range.last - range.first + 1;
   const never = async () => false;
   const tryUid = async (uid: number) => !running.has(uid) && (await reserve(dir, uid, id, never));
+  // Reserved again, not merely read: a teardown may have let it go meanwhile.
+  const inRange = (uid: number) => uid >= range.first && uid <= range.last;
+  for (const uid of (await uidsOf(dir, id)).filter(inRange)) if (await tryUid(uid)) return uid;
   const start = Math.floor(Math.random() * size);
   for (let step = 0; step < size; step++) {
     // The first few at random (concurrent launches rarely collide), then in order.
