@@ -1,7 +1,8 @@
 import { pause } from "../retry.ts";
 import type { LocalPlatform } from "./platform.ts";
-import { isSameProcessAlive, processStartTime } from "./proc.ts";
+import { instanceProcesses, isSameProcessAlive, processStartTime } from "./proc.ts";
 import { addMarker, readRecord } from "./record-files.ts";
+import { uidsOf } from "./uids.ts";
 
 let ownStartTime: Promise<number> | undefined;
 
@@ -18,6 +19,19 @@ async function ownClaim(dir: string, generation: number): Promise<boolean> {
  */
 async function stillWanted(dir: string): Promise<boolean> {
   return !(await readRecord(dir)).destroyed;
+}
+
+/**
+ * Whether some process of the instance runs: a monitor the dead claimer spawned that has not
+ * recorded itself yet. Isolated, another instance's app may put this instance's id in its own
+ * environment to stop the takeover for ever: the marker is then believed only on a root
+ * process, and a process running as a uid reserved for the instance counts too (proc.ts).
+ */
+async function anyProcessOf(platform: LocalPlatform, id: string): Promise<boolean> {
+  const table = await platform.processes();
+  const uids = await uidsOf(platform.uidsDir, id);
+  const isolated = platform.settings.uids !== undefined || uids.length > 0;
+  return instanceProcesses(table, id, { uids, isolated }).length > 0;
 }
 
 /**
@@ -55,8 +69,7 @@ export async function claimStart(
       await pause(claimGraceMs - age, signal);
       continue;
     }
-    const table = await platform.processes();
-    if (table.some((entry) => entry.instance === id)) return false;
+    if (await anyProcessOf(platform, id)) return false;
     if (await ownClaim(dir, generation + 1)) return stillWanted(dir);
   }
 }

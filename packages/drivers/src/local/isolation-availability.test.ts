@@ -83,10 +83,15 @@ describe.skipIf(skipIsolation)(title, () => {
     await driver.destroy(spec.id);
   });
 
-  it("opens its work root to the uids only to pass through (0711), and refuses one they cannot reach", async () => {
+  it("opens its work root to the uids only to pass through (0711) when it starts one, and refuses one they cannot reach", async () => {
     const driver = local.makeDriver({ uids: range });
+    await chmod(local.workRoot, 0o700);
     expect(await driver.available()).toMatchObject({ available: true });
+    // The check only looks (regression: it made the folder 0711 and the state dir on each call).
+    expect((await stat(local.workRoot)).mode & 0o777).toBe(0o700);
+    const probe = await kit.launchProbe(driver);
     expect((await stat(local.workRoot)).mode & 0o777).toBe(0o711);
+    await driver.destroy(probe.id);
 
     const closed = await mkdtemp(join(tmpdir(), "launcher-closed-root-"));
     try {
@@ -103,6 +108,39 @@ describe.skipIf(skipIsolation)(title, () => {
       });
     } finally {
       await rm(closed, { recursive: true, force: true });
+    }
+  });
+
+  it("checks a state dir not made yet without making it", async () => {
+    // Regression: the check made the state dir (and changed the work root's mode) each call.
+    const top = await mkdtemp(join(tmpdir(), "launcher-later-state-"));
+    try {
+      const stateDir = join(top, "state");
+      const driver = createLocalDriver({ stateDir, workRoot: local.workRoot, uids: range });
+      expect(await driver.available()).toMatchObject({ available: true });
+      expect(await readdir(top)).toEqual([]);
+    } finally {
+      await rm(top, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps a failed check for a while, as it keeps a passing one", async () => {
+    // Regression: a failed check was not kept: every call (each page load) checked again.
+    const stateDir = await mkdtemp(join(tmpdir(), "launcher-open-state-"));
+    try {
+      await chmod(stateDir, 0o755);
+      const make = () => createLocalDriver({ stateDir, workRoot: local.workRoot, uids: range });
+      const driver = make();
+      const refused = {
+        available: false,
+        reason: `The state dir ${stateDir} (mode 0755) is open to the instances' uids; make it 0700`,
+      };
+      expect(await driver.available()).toEqual(refused);
+      await chmod(stateDir, 0o700);
+      expect(await driver.available()).toEqual(refused);
+      expect(await make().available()).toMatchObject({ available: true }); // a new one checks
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
     }
   });
 

@@ -1,6 +1,6 @@
 import { constants } from "node:fs";
-import { access, chmod, chown, mkdir, readFile, rm, stat } from "node:fs/promises";
-import { delimiter, isAbsolute, join } from "node:path";
+import { access, chmod, chown, mkdir, readFile, realpath, rm, stat } from "node:fs/promises";
+import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import type { LocalSpec } from "../template.ts";
 import { unreachableReason } from "./reach.ts";
 import type { UidRange } from "./uids.ts";
@@ -99,8 +99,11 @@ export async function setprivMissing(path = SETPRIV): Promise<string | undefined
 
 /**
  * Why instances cannot be isolated here, or `undefined` when they can: the launcher must be
- * root with setpriv at hand, no user or group of the machine may have an id in the range, the work root reachable by the range's uids (it is made 0711: they may pass through
- * to their own folder, not list the others), and the state dir out of their reach.
+ * root with setpriv at hand, no user or group of the machine may have an id in the range, the
+ * work root reachable by the range's uids, and the state dir out of their reach. Read-only
+ * (stat and access): the work root's own mode is not looked at, as each isolated start makes
+ * it 0711 (`prepareIsolatedWorkDir`); only the folders above it must let the uids through. A
+ * state dir not made yet is out of their reach: the driver (and the server) make it 0700.
  */
 export async function isolationProblem(
   range: UidRange,
@@ -119,12 +122,11 @@ export async function isolationProblem(
   if (taken) {
     return `The uid range ${range.first}-${range.last} holds the ${taken}: give instances uids no user or group has`;
   }
-  await chmod(workRoot, 0o711);
-  const blocked = await unreachableReason(workRoot, range.first, range.first, "enter");
+  const above = dirname(await realpath(workRoot).catch(() => resolve(workRoot)));
+  const blocked = await unreachableReason(above, range.first, range.first, "enter");
   if (blocked) {
     return `The local instances' folder ${workRoot} is out of reach of their uids: ${blocked}; choose a work dir under open folders`;
   }
-  await mkdir(stateDir, { recursive: true, mode: 0o700 });
   if (!(await unreachableReason(stateDir, range.first, range.first, "enter"))) {
     const mode = octal((await stat(stateDir)).mode);
     return `The state dir ${stateDir} (mode ${mode}) is open to the instances' uids; make it 0700`;
@@ -184,6 +186,11 @@ export async function prepareIsolatedWorkDir(
   dirs: readonly string[],
   uid: number,
 ): Promise<void> {
+  // The one write isolation needs outside the instance's own folder: the work root is made
+  // 0700 (this user's alone, see work-root.ts), and the instances' uids must pass through it
+  // to their own folders — but not list it, nor write in it. Here, not in the availability
+  // check, which only looks; each start, in case someone closed it again.
+  await chmod(dirname(workDir), 0o711);
   await rm(workDir, { recursive: true, force: true });
   await mkdir(workDir, { mode: 0o700 });
   for (const sub of [...dirs, TEMP]) {

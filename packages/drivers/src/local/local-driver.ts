@@ -45,10 +45,15 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
   const settings = resolveSettings(options);
   const platform = createLocalPlatform(settings);
   const range = settings.uids;
-  const workRoot = cacheFor(5000, async () => {
-    await checkWorkRoot(settings.workRoot);
-    const problem = range && (await isolationProblem(range, settings.stateDir, settings.workRoot));
-    if (problem) throw new DriverError("unavailable", problem);
+  // Why this machine cannot run instances, or undefined. A problem is an answer, not a
+  // rejection (which `cacheFor` drops): a failed check is kept as long as a passing one.
+  const problem = cacheFor(5000, async () => {
+    try {
+      await checkWorkRoot(settings.workRoot);
+      return range && (await isolationProblem(range, settings.stateDir, settings.workRoot));
+    } catch (error) {
+      return errorText(error);
+    }
   });
   const onPath = cacheByKey(5000, findOnPath);
 
@@ -66,13 +71,10 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
   };
 
   async function available(): Promise<Availability> {
-    try {
-      await workRoot();
-      const detail = range ? `this machine, each instance as its own uid` : "this machine";
-      return { available: true, detail };
-    } catch (error) {
-      return { available: false, reason: errorText(error) };
-    }
+    const reason = await problem();
+    if (reason) return { available: false, reason };
+    const detail = range ? `this machine, each instance as its own uid` : "this machine";
+    return { available: true, detail };
   }
 
   return {
@@ -113,7 +115,8 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
       if (!spec.template.drivers.local) {
         throw new DriverError("bad_spec", `${spec.template.name} has no local launch spec`);
       }
-      await workRoot();
+      const reason = await problem();
+      if (reason) throw new DriverError("unavailable", reason);
       return ensureLocalInstance(platform, watchRecord, spec, env, signal);
     },
 

@@ -26,7 +26,7 @@ describe("an instance's processes", () => {
       { pid: 300, startTime: 3000 },
       { pid: 400, startTime: 1 },
     ];
-    const pids = instanceProcesses(table, id, recorded).map((p) => p.pid);
+    const pids = instanceProcesses(table, id, { recorded }).map((p) => p.pid);
     expect(pids.sort()).toEqual([100, 101, 200, 300]);
   });
 
@@ -38,7 +38,7 @@ describe("an instance's processes", () => {
       entry(300, { uid: 200_002 }), // another instance's uid
       entry(400, { uid: 0 }), // root: never an instance's uid
     ];
-    const pids = instanceProcesses(table, id, [], [200_001, 0]).map((p) => p.pid);
+    const pids = instanceProcesses(table, id, { uids: [200_001, 0] }).map((p) => p.pid);
     expect(pids.sort()).toEqual([100, 200, 201]);
   });
 
@@ -52,8 +52,27 @@ describe("an instance's processes", () => {
       uids: [300_002, 300_001, 300_001, 300_001],
     });
     const table = [entry(700, { ...uidsOfStatus(status) }), entry(800, { uid: 300_002 })];
-    expect(instanceProcesses(table, id, [], [300_001]).map((p) => p.pid)).toEqual([700]);
+    expect(instanceProcesses(table, id, { uids: [300_001] }).map((p) => p.pid)).toEqual([700]);
     expect(uidsOfStatus("Name:\tx\n")).toEqual({ uid: -1, uids: [] });
+  });
+
+  it("include, isolated, a process naming the instance only when it runs as the launcher's uid or the instance's", () => {
+    // Regression: another instance's app could put this instance's id in its own processes'
+    // environment, and have them taken for this instance's (killed with it, or stop its takeover).
+    const launcher = process.getuid!();
+    const table = [
+      entry(100, { instance: id, uid: launcher, uids: [launcher, launcher, launcher, launcher] }), // its monitor, not recorded yet
+      entry(200, { instance: id, uid: 300_001, uids: [300_001, 300_001, 300_001, 300_001] }), // its app
+      entry(300, { instance: id, uid: 300_002, uids: [300_002, 300_002, 300_002, 300_002] }), // another's, forging
+      entry(301, { pgrp: 300, session: 300, uid: 300_002 }), // in the forger's group
+      entry(400, { instance: id, uid: 300_002, uids: [300_002, launcher, launcher, launcher] }), // half its uids
+      entry(500, { instance: id, uid: -1, uids: [] }), // unreadable status
+    ];
+    const isolated = instanceProcesses(table, id, { uids: [300_001], isolated: true });
+    expect(isolated.map((p) => p.pid).sort()).toEqual([100, 200]);
+    // One shared user: the marker is believed as it is.
+    const shared = instanceProcesses(table, id).map((p) => p.pid);
+    expect(shared.sort()).toEqual([100, 200, 300, 301, 400, 500]);
   });
 
   it("never include this process, its group or its session", () => {

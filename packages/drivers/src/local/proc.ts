@@ -126,26 +126,47 @@ export async function readProcessTable(): Promise<ProcessEntry[]> {
   return table;
 }
 
+/** What tells an instance's processes apart, besides their groups and sessions. */
+export interface InstanceOwnership {
+  /** Processes recorded for it (its monitor, its app): pid and start time must match. */
+  recorded?: readonly { pid: number; startTime: number }[];
+  /** The uids reserved for it: a process with any of its four uids among them is its. */
+  uids?: readonly number[];
+  /**
+   * Whether instances run as their own uids. Then an app may put another instance's id in
+   * its own processes' environment (it is theirs to set), so the marker is believed only on a
+   * process that runs wholly as this process's own uid — root, which no app can become under
+   * no_new_privs: the instance's monitor, seen before it recorded itself. Otherwise every
+   * instance runs as the launcher's one user, and whoever could forge the marker could as
+   * well signal or trace the instance directly: the marker is believed as it is.
+   */
+  isolated?: boolean;
+}
+
 /**
- * The processes of one instance in a process table: those whose environment names it, those
- * recorded for it (pid and start time must match: a reused pid is someone else), those with
- * any of their four uids (real, effective, saved, filesystem) reserved for it (an isolated
- * instance: nothing else runs as that uid, and a child cannot leave it), and every process in the same process group or session as one of
- * those — a child that cleared its environment but stayed. Never this process, nor its own
- * group or session, nor anything running as this process's own uid merely for that.
+ * The processes of one instance in a process table: those whose environment names it (see
+ * `isolated`), those recorded for it (a reused pid is someone else), those with any of their
+ * four uids (real, effective, saved, filesystem) reserved for it (an isolated instance:
+ * nothing else runs as that uid, and a child cannot leave it), and every process in the same
+ * process group or session as one of those — a child that cleared its environment but
+ * stayed. Never this process, nor its own group or session, nor anything running as this
+ * process's own uid merely for that.
  */
 export function instanceProcesses(
   table: readonly ProcessEntry[],
   id: string,
-  recorded: readonly { pid: number; startTime: number }[] = [],
-  uids: readonly number[] = [],
+  ownership: InstanceOwnership = {},
 ): ProcessEntry[] {
+  const { recorded = [], uids = [], isolated = false } = ownership;
   const self = table.find((entry) => entry.pid === process.pid);
   const ownUid = process.getuid?.();
   const reserved = new Set(uids.filter((uid) => uid > 0 && uid !== ownUid));
+  const uidsOf = (entry: ProcessEntry) => entry.uids ?? [entry.uid];
+  const asLauncher = (entry: ProcessEntry) =>
+    uidsOf(entry).length > 0 && uidsOf(entry).every((uid) => uid === ownUid);
   const own = (entry: ProcessEntry) =>
-    entry.instance === id ||
-    (entry.uids ?? [entry.uid]).some((uid) => reserved.has(uid)) ||
+    (entry.instance === id && (!isolated || asLauncher(entry))) ||
+    uidsOf(entry).some((uid) => reserved.has(uid)) ||
     recorded.some((mark) => mark.pid === entry.pid && mark.startTime === entry.startTime);
   const seeds = table.filter((entry) => entry.pid !== process.pid && own(entry));
   const groups = new Set(seeds.map((entry) => entry.pgrp));

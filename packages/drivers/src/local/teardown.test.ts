@@ -5,9 +5,11 @@ import { join } from "node:path";
 import { waitFor } from "@launcher/testing";
 import { describe, expect, it } from "vitest";
 import type { Observation } from "../driver.ts";
+import { pause } from "../retry.ts";
 import * as kit from "./local-test-kit.ts";
-
+import { createLocalPlatform, resolveSettings } from "./platform.ts";
 import { processStartTime } from "./proc.ts";
+import { stopProcesses } from "./teardown.ts";
 
 const { fixtureTemplate, isAlive, newId, password, specOf, until, useLocalState } = kit;
 
@@ -115,4 +117,51 @@ describe("local destroy", () => {
     expect(existsSync(join(local.workRoot, id))).toBe(false);
     expect((await until(driver, id, ["destroyed"])).last.phase).toBe("destroyed");
   });
+
+  it("waits for processes with pauses between scans from 10 ms, doubling to 200 ms", async () => {
+    // Regression: a teardown read the whole process table every 30 ms for as long as it
+    // waited (its stop grace, 5 s by default): a core kept busy by a teardown.
+    const stubborn = await startProcess("process.on('SIGTERM', () => {});");
+    const quick = await startProcess("");
+    const platform = createLocalPlatform(
+      resolveSettings({ stateDir: local.stateDir, stopGraceMs: 1500 }),
+    );
+    const stop = async (target: { pid: number; startTime: number }) => {
+      const delays: number[] = [];
+      const watched = (ms: number) => {
+        delays.push(ms);
+        return pause(ms);
+      };
+      await stopProcesses(platform, newId(), { recorded: [target], pause: watched });
+      expect(await isAlive(target.pid)).toBe(false);
+      return delays;
+    };
+    try {
+      // One that outlives TERM: the pauses grow to 100-200 ms (jittered), never past.
+      const long = await stop(stubborn);
+      expect(long[0]).toBeLessThanOrEqual(10);
+      expect(Math.max(...long)).toBeLessThanOrEqual(200);
+      expect(long.filter((ms) => ms >= 100).length).toBeGreaterThan(2);
+      // One that ends at TERM is looked for again after at most 10 ms.
+      const short = await stop(quick);
+      expect(short[0]).toBeLessThanOrEqual(10);
+    } finally {
+      for (const { pid } of [stubborn, quick]) {
+        if (await isAlive(pid)) process.kill(pid, "SIGKILL");
+      }
+    }
+  });
 });
+
+/** A Node process in a session of its own that runs `setup`, then idles; once it is ready. */
+async function startProcess(setup: string) {
+  const script = `${setup} console.log("armed"); setInterval(() => 0, 1e6);`;
+  const child = spawn(process.execPath, ["-e", script], {
+    detached: true,
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  child.unref();
+  await new Promise((resolve) => child.stdout!.once("data", resolve));
+  child.stdout!.destroy();
+  return { pid: child.pid!, startTime: (await processStartTime(child.pid!))! };
+}

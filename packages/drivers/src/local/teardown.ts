@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import { DriverError, isInstanceId } from "../driver.ts";
-import { pause } from "../retry.ts";
+import { pause, retryDelay } from "../retry.ts";
 import type { LocalPlatform } from "./platform.ts";
 import { release } from "./ports.ts";
 import { instanceProcesses, isSameProcessAlive, signalProcess } from "./proc.ts";
@@ -11,29 +11,51 @@ import { orphanedUids, releaseUid, stillHeld, uidsOf } from "./uids.ts";
 /** How long processes that got SIGKILL may take to vanish before the teardown gives up. */
 const KILL_WAIT_MS = 5000;
 
+/** How a teardown finds and waits for an instance's processes. */
+export interface StopOptions {
+  /** Its monitor and app as recorded (pid and start time). */
+  recorded?: readonly { pid: number; startTime: number }[];
+  /**
+   * The uids still reserved for it, read again each round: a teardown in another replica may
+   * have finished and let a uid go to a new instance.
+   */
+  heldUids?: () => Promise<number[]>;
+  /** Whether it ran as its own uid: then its environment marker is not believed (proc.ts). */
+  isolated?: boolean;
+  /** Waits between two scans of the process table (tests watch the delays through it). */
+  pause?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Between two scans of the whole process table: 10 ms at first, so that processes that die at
+ * once are seen gone at once, doubling to 200 ms, so that a teardown waiting out a long grace
+ * does not keep a core busy reading /proc.
+ */
+const SCAN_BACKOFF = { retries: Number.POSITIVE_INFINITY, baseDelayMs: 10, maxDelayMs: 200 };
+
 /**
  * Stops every process of the instance: those whose environment names it (children that left
- * its session, a Jupyter kernel), those recorded for it (pid and start time must match),
- * those running as a uid it still holds (`heldUids`, read again each round: a teardown in
- * another replica may have finished and let the uid go to a new instance), and every process
- * in their groups and sessions. TERM first; KILL for what is left after the grace. Resolves
- * when none runs; rejects when some survive even KILL.
+ * its session, a Jupyter kernel; isolated, only the monitor's own), those recorded for it,
+ * those running as a uid it still holds, and every process in their groups and sessions.
+ * TERM first; KILL for what is left after the grace. Resolves when none runs; rejects when
+ * some survive even KILL.
  */
 export async function stopProcesses(
   platform: LocalPlatform,
   id: string,
-  recorded: readonly { pid: number; startTime: number }[],
-  heldUids: () => Promise<number[]> = async () => [],
+  options: StopOptions = {},
 ): Promise<void> {
+  const { recorded = [], heldUids = async () => [], isolated = false } = options;
+  const wait = options.pause ?? pause;
   // The table first, then the uids: a uid let go after this read was ours when it was read.
   const find = async () => {
     const table = await platform.processes();
-    return instanceProcesses(table, id, recorded, await heldUids());
+    return instanceProcesses(table, id, { recorded, uids: await heldUids(), isolated });
   };
   const key = (p: { pid: number; startTime: number }) => `${p.pid}:${p.startTime}`;
   const termed = new Set<string>();
   const graceEnd = Date.now() + platform.settings.stopGraceMs;
-  for (;;) {
+  for (let round = 0; ; round++) {
     const found = await find();
     if (!found.length) return;
     if (Date.now() >= graceEnd) break;
@@ -42,17 +64,18 @@ export async function stopProcesses(
       termed.add(key(target));
       await signalProcess(target, "SIGTERM");
     }
-    await pause(30);
+    await wait(Math.min(retryDelay(round, SCAN_BACKOFF), Math.max(0, graceEnd - Date.now())));
   }
+  // Killed processes vanish within moments: from 10 ms again.
   const killEnd = Date.now() + KILL_WAIT_MS;
-  for (;;) {
+  for (let round = 0; ; round++) {
     const found = await find();
     if (!found.length) return;
     if (Date.now() >= killEnd) {
       throw new DriverError("platform", `${found.length} processes of the instance did not stop`);
     }
     for (const target of found) await signalProcess(target, "SIGKILL");
-    await pause(30);
+    await wait(retryDelay(round, SCAN_BACKOFF));
   }
 }
 
@@ -82,11 +105,15 @@ export async function teardown(platform: LocalPlatform, id: string): Promise<voi
   const recorded = [state.monitor, state.app].flatMap((mark) =>
     mark && mark.startTime !== undefined ? [{ pid: mark.pid, startTime: mark.startTime }] : [],
   );
-  // Isolated: every uid reserved for it (one; more if a start was taken over), looked up even
-  // when the driver no longer isolates. Its files are removed only once nothing runs as them,
-  // and the uids released only after that.
+  // Isolated: every uid reserved for it (one; more if an older launcher took its start over),
+  // looked up even when the driver no longer isolates. Its files are removed only once nothing
+  // runs as them, and the uids released only after that.
   const uids = await uidsOf(platform.uidsDir, id);
-  await stopProcesses(platform, id, recorded, () => stillHeld(platform.uidsDir, id, uids));
+  await stopProcesses(platform, id, {
+    recorded,
+    heldUids: () => stillHeld(platform.uidsDir, id, uids),
+    isolated: platform.settings.uids !== undefined || uids.length > 0,
+  });
   await rm(platform.workDirOf(id), { recursive: true, force: true });
   if (state.launch) await release(platform.portsDir, state.launch.port, id);
   // What it left in /tmp, /var/tmp and /dev/shm must not pass to the uid's next instance.
@@ -106,7 +133,7 @@ export async function reclaimOrphanedUids(platform: LocalPlatform): Promise<void
     const held = () => stillHeld(platform.uidsDir, holder, [uid]);
     // A holder that is no instance id names nothing else to stop, and no folder.
     const id = isInstanceId(holder) ? holder : "";
-    await stopProcesses(platform, id, [], held);
+    await stopProcesses(platform, id, { heldUids: held, isolated: true });
     if (id) await rm(platform.workDirOf(id), { recursive: true, force: true });
     if ((await held()).length) await removeFilesOfUid(uid);
     await releaseUid(platform.uidsDir, uid, holder);

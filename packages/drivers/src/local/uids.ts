@@ -40,7 +40,11 @@ async function recordGone(instancesDir: string, holder: string): Promise<boolean
  * port, a reservation is never taken over here: only the teardown of its instance, or the
  * sweep once that instance is gone, releases it, after killing whatever still runs as it and
  * removing its files. Tries random uids, then every one from a random start; throws when all
- * are taken.
+ * are taken. A start taken over from a launcher that died after reserving gets the uid that
+ * one reserved (in the range): an instance holds one uid however often its start is taken
+ * over. Nothing runs as it: the takeover found no process of the instance, and none could
+ * have started (the monitor starts the app only after recording itself, which stops a
+ * takeover).
  */
 export async function reserveUid(options: {
   dir: string;
@@ -53,6 +57,9 @@ export async function reserveUid(options: {
   const size = range.last - range.first + 1;
   const never = async () => false;
   const tryUid = async (uid: number) => !running.has(uid) && (await reserve(dir, uid, id, never));
+  // Reserved again, not merely read: a teardown may have let it go meanwhile.
+  const inRange = (uid: number) => uid >= range.first && uid <= range.last;
+  for (const uid of (await uidsOf(dir, id)).filter(inRange)) if (await tryUid(uid)) return uid;
   const start = Math.floor(Math.random() * size);
   for (let step = 0; step < size; step++) {
     // The first few at random (concurrent launches rarely collide), then in order.
@@ -75,7 +82,7 @@ export async function uidReservations(dir: string): Promise<UidReservation[]> {
   return held.filter((r) => r.holder !== "");
 }
 
-/** The uids reserved for instance `id` (usually one; more after a start was taken over). */
+/** The uids reserved for instance `id`: one (more if an older launcher took its start over). */
 export async function uidsOf(dir: string, id: string): Promise<number[]> {
   return (await uidReservations(dir)).filter((r) => r.holder === id).map((r) => r.uid);
 }
