@@ -12,7 +12,7 @@ import {
 } from "./container-observation.ts";
 import { LABELS, markLabels } from "./container-spec.ts";
 import { demuxLogLines } from "./demux-logs.ts";
-import { listInstance } from "./instance-listing.ts";
+import { listInstance, listLaunch } from "./instance-listing.ts";
 
 const ID = "0123456789abcdef0123456789abcdef";
 const labels = {
@@ -203,6 +203,29 @@ describe("docker observations from the engine's state", () => {
     expect(
       listInstance({ ...container, Labels: { [LABELS.id]: "not-an-id" } }, {}),
     ).toBeUndefined();
+  });
+
+  it("lists a launch that has no container yet from its launch mark: preparing, or what its launcher knows, failed, and not once destroyed", () => {
+    const record = {
+      ...markLabels(ID, "launch", {}, 900),
+      [LABELS.owner]: "ada@example.com",
+      [LABELS.template]: "scratchpad",
+      [LABELS.createdAt]: "1000",
+      [LABELS.expiresAt]: "2000",
+    };
+    const launch = { at: 900, record };
+    const info = { id: ID, owner: "ada@example.com", template: "scratchpad", createdAt: 1000 };
+    expect(listLaunch({ launch })).toEqual({ ...info, phase: "preparing", expiresAt: 2000 });
+    const pulling = { phase: "pulling", progress: 0.5, startedAt: 950 } as const;
+    expect(listLaunch({ launch }, pulling)?.phase).toBe("pulling");
+    expect(listLaunch({ launch, failed: { at: 5, reason: "no image" } }, pulling)?.phase).toBe(
+      "failed",
+    );
+    expect(listLaunch({ launch, destroyed: { at: 5 } })).toBeUndefined();
+    expect(listLaunch({ failed: { at: 5 } })).toBeUndefined();
+    // Read back from its volume like any mark.
+    const volumes = [{ Name: `launcher-${ID}-launch`, Labels: record }];
+    expect(readMarks(ID, volumes)).toEqual({ launch: { at: 900, record } });
   });
 
   it("demultiplexes framed logs and passes raw TTY logs through", () => {

@@ -9,7 +9,8 @@ import { LABELS, MARK_KINDS, type MarkKind } from "./container-spec.ts";
  * that reads the same engine state derives the same observation. Invariants:
  *
  * 1. Phases come only from what the engine holds: the container's inspect and the marks
- *    (labelled volumes) `ensure`, `recordFailure` and `destroy` write. Nothing is inferred
+ *    (labelled volumes) `ensure`, `recordFailure` and `destroy` write. (The launch mark says
+ *    who and what for `list()`; it changes no phase.) Nothing is inferred
  *    from the time of the read, so two processes never disagree about a terminal phase.
  * 2. Precedence: tombstone > failed mark > the container's own state > what the ensuring
  *    process knows before the container exists > `preparing`.
@@ -53,6 +54,8 @@ export interface Mark {
   at: number;
   reason?: string;
   containerId?: string;
+  /** On the launch mark: its labels, the instance's record (owner, template, lifetime). */
+  record?: Readonly<Record<string, string>>;
 }
 export type Marks = Partial<Record<MarkKind, Mark>>;
 type MarkVolume = { Name: string; Labels: Record<string, string> | null };
@@ -78,6 +81,7 @@ export function readMarks(id: string, volumes: readonly MarkVolume[]): Marks {
       at: Number(labels[LABELS.at] ?? labels[LABELS.destroyedAt]) || 0,
       ...(labels[LABELS.reason] ? { reason: labels[LABELS.reason] } : {}),
       ...(labels[LABELS.containerId] ? { containerId: labels[LABELS.containerId] } : {}),
+      ...(kind === "launch" ? { record: labels } : {}),
     };
   }
   return marks;

@@ -7,6 +7,9 @@ import { type ContainerSpec, fillPlaceholders } from "../template.ts";
  * here holds a secret: secrets go only into the container's `Env`.
  *
  *   container `launcher-<id>`            the instance; its labels are its non-secret record
+ *   volume `launcher-<id>-launch`        `ensure` began the launch: the same record (owner,
+ *                                        template, lifetime), written before any pull, so the
+ *                                        instance is listed before its container exists
  *   volume `launcher-<id>-ready`         `ensure` saw the health check pass (for one container id)
  *   volume `launcher-<id>-failed`        the launch failed, and why (`recordFailure`)
  *   volume `launcher-<id>-destroyed`     the tombstone, with its reason (`destroy`)
@@ -21,7 +24,7 @@ export const LABELS = {
   healthPath: "launcher.health-path",
   urlPath: "launcher.url-path",
   timeout: "launcher.timeout",
-  /** On marks: what the mark says (`ready`, `failed`, `destroyed`). */
+  /** On marks: what the mark says (`launch`, `ready`, `failed`, `destroyed`). */
   mark: "launcher.mark",
   /** On marks: when it was written, epoch ms. */
   at: "launcher.at",
@@ -34,7 +37,7 @@ export const LABELS = {
   destroyedAt: "launcher.destroyed-at",
 } as const;
 
-export const MARK_KINDS = ["ready", "failed", "destroyed"] as const;
+export const MARK_KINDS = ["launch", "ready", "failed", "destroyed"] as const;
 export type MarkKind = (typeof MARK_KINDS)[number];
 
 /** The grace the app's TERM handler gets on destroy before the engine kills it, by default. */
@@ -56,6 +59,17 @@ export const tombstoneName = (id: string): string => markName(id, "destroyed");
 export const readyMarkName = (id: string): string => markName(id, "ready");
 /** The labelled volume that says the launch failed, and why. */
 export const failureMarkName = (id: string): string => markName(id, "failed");
+/** The labelled volume that records a launch `ensure` began (before its container exists). */
+export const launchMarkName = (id: string): string => markName(id, "launch");
+
+/** The instance's non-secret record, as labels: on its container and on its launch mark. */
+export const recordLabels = (spec: InstanceSpec): Record<string, string> => ({
+  [LABELS.id]: spec.id,
+  [LABELS.owner]: spec.owner,
+  [LABELS.template]: spec.template.id,
+  [LABELS.createdAt]: String(spec.createdAt),
+  [LABELS.expiresAt]: String(spec.expiresAt),
+});
 
 /** The labels of a mark: `extra` are the mark's own facts (a reason, a container id). */
 export function markLabels(
@@ -134,11 +148,7 @@ export function planContainer(
     ...(container.command ? { Cmd: container.command } : {}),
     Env: Object.entries(environment).map(([k, v]) => `${k}=${v}`),
     Labels: {
-      [LABELS.id]: spec.id,
-      [LABELS.owner]: spec.owner,
-      [LABELS.template]: spec.template.id,
-      [LABELS.createdAt]: String(spec.createdAt),
-      [LABELS.expiresAt]: String(spec.expiresAt),
+      ...recordLabels(spec),
       [LABELS.port]: String(container.port),
       [LABELS.healthPath]: container.healthPath,
       [LABELS.urlPath]: container.urlPath,

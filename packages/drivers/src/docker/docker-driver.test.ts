@@ -1,5 +1,3 @@
-import { spawn } from "node:child_process";
-import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { LABELS, readyMarkName } from "./container-spec.ts";
 import { createDockerDriver } from "./docker-driver.ts";
@@ -9,6 +7,7 @@ import {
   docker,
   engineUp,
   inspect,
+  killEnsureAt,
   logged,
   makeDriver,
   never,
@@ -20,7 +19,6 @@ import {
   until,
 } from "./engine.fixture.ts";
 
-const repoRoot = resolve(import.meta.dirname, "../../../..");
 const basic = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 
@@ -139,33 +137,8 @@ describe.skipIf(!engineUp)("docker driver on a real engine", () => {
   it("resumes after the launcher is killed with -9 mid-ensure: exactly one container", async () => {
     const id = newId();
     const password = newPassword();
-    const child = spawn(
-      // tsx is a devDependency of this package, linked into its own node_modules.
-      resolve(import.meta.dirname, "../../node_modules/.bin/tsx"),
-      [resolve(import.meta.dirname, "ensure-child.fixture.ts"), id, JSON.stringify(scratchpad)],
-      {
-        cwd: repoRoot,
-        detached: true, // its own process group: tsx runs node as a child of its own
-        env: { ...process.env, CHILD_SECRET: password },
-        stdio: ["ignore", "pipe", "inherit"],
-      },
-    );
-    let output = "";
-    const exited = new Promise((done) => child.once("exit", done));
-    // Kill the whole group the moment the container exists, before ensure has started it.
-    await new Promise<void>((done, fail) => {
-      const timer = setTimeout(() => fail(new Error(`child never created: ${output}`)), 30_000);
-      child.stdout!.on("data", (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes("created")) {
-          clearTimeout(timer);
-          process.kill(-child.pid!, "SIGKILL");
-          done();
-        }
-      });
-      child.once("exit", () => fail(new Error(`child exited first: ${output}`)));
-    });
-    await exited;
+    // Killed the moment the container exists, before ensure has started it.
+    const output = await killEnsureAt("created", { id, template: scratchpad, password });
     expect(output).not.toContain(password);
 
     const driver = makeDriver();

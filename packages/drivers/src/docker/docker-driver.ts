@@ -31,7 +31,7 @@ import { createEngineApi } from "./engine-api.ts";
 import { shortMessage } from "./engine-errors.ts";
 import { ensureContainer } from "./ensure-instance.ts";
 import { createInstanceEvents } from "./instance-events.ts";
-import { listInstance } from "./instance-listing.ts";
+import { listInstance, listLaunch } from "./instance-listing.ts";
 import { sweep, teardown } from "./teardown.ts";
 
 export interface DockerDriverOptions {
@@ -64,7 +64,8 @@ const ENGINE_SETTINGS_CACHE_MS = 60_000;
 /**
  * A driver that runs instances as containers on a Docker Engine API (Docker, or Podman's
  * compatible service). The engine is the record: the container's labels and a few labelled
- * volumes (ready, failed, tombstone), so any launcher process derives the same observations.
+ * volumes (launch, ready, failed, tombstone), so any launcher process derives the same
+ * observations and listings.
  * dockerode is loaded when the driver first talks to the engine, not when it is created.
  *
  * @example
@@ -162,6 +163,7 @@ export function createDockerDriver(options: DockerDriverOptions = {}): Driver {
             events.poke(id);
           },
           poke: events.poke,
+          watch: events.subscribe,
           planOptions: async () => ({ defaultPidsLimit, loggingDriver: await loggingDriver() }),
           probeIntervalMs: options.probeIntervalMs ?? 500,
           log,
@@ -228,10 +230,18 @@ export function createDockerDriver(options: DockerDriverOptions = {}): Driver {
         engine.listVolumes(LABELS.id),
       ]);
       const marks = marksById(volumes);
-      return containers.flatMap((container) => {
+      const withContainer = new Set(containers.map((c) => c.Labels?.[LABELS.id]));
+      const listed = containers.flatMap((container) => {
         const id = container.Labels?.[LABELS.id] ?? "";
         return listInstance(container, marks.get(id) ?? {}) ?? [];
       });
+      // Launches with no container yet (a pull under way): listed from their launch mark.
+      for (const [id, own] of marks) {
+        if (withContainer.has(id)) continue;
+        const launch = listLaunch(own, early.get(id));
+        if (launch) listed.push(launch);
+      }
+      return listed;
     },
 
     sweep: () => sweep(engine, { tombstoneTtlMs, stopGraceSeconds }),

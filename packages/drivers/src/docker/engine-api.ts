@@ -224,9 +224,16 @@ export function createEngineApi(host?: EngineHost): EngineApi {
     },
 
     async pullImage(image, signal, onEvent) {
-      const stream = (await call(`pull ${image}`, (d) => d.pull(image))) as NodeJS.ReadableStream;
+      // The engine answers only once the registry has: until then the signal ends the request.
+      const stream = (await call(`pull ${image}`, (d) =>
+        d.pull(image, { abortSignal: signal }),
+      ).catch((error: unknown) => {
+        signal.throwIfAborted();
+        throw error;
+      })) as NodeJS.ReadableStream;
       const abort = () => (stream as unknown as { destroy(): void }).destroy();
       signal.addEventListener("abort", abort, { once: true });
+      if (signal.aborted) abort();
       try {
         for await (const event of jsonLines<PullEvent>(stream)) {
           if (event.error) {

@@ -1,4 +1,6 @@
 // Shared by the docker driver's tests on the real engine (scripts/engine.sh starts one).
+import { spawn } from "node:child_process";
+import { resolve } from "node:path";
 import Docker from "dockerode";
 import { afterAll } from "vitest";
 import type { Driver, InstanceSpec, Observation } from "../driver.ts";
@@ -110,6 +112,45 @@ export async function publishedUrl(id: string): Promise<string | undefined> {
   const info = await inspect(id);
   const port = info.NetworkSettings.Ports?.["8080/tcp"]?.[0]?.HostPort;
   return port ? `http://127.0.0.1:${port}` : undefined;
+}
+
+/**
+ * Runs `ensure` of `id` in a launcher process of its own (ensure-child.fixture.ts) and kills
+ * its whole process group with SIGKILL the moment it logs a line containing `at`; resolves
+ * with what it printed, once it is dead. The secret goes to it in its environment only.
+ */
+export async function killEnsureAt(
+  at: string,
+  launch: { id: string; template: Template; password: string; expiresAt?: number },
+): Promise<string> {
+  const args = [launch.id, JSON.stringify(launch.template), String(launch.expiresAt ?? "")];
+  const child = spawn(
+    // tsx is a devDependency of this package, linked into its own node_modules.
+    resolve(import.meta.dirname, "../../node_modules/.bin/tsx"),
+    [resolve(import.meta.dirname, "ensure-child.fixture.ts"), ...args],
+    {
+      cwd: resolve(import.meta.dirname, "../../../.."),
+      detached: true, // its own process group: tsx runs node as a child of its own
+      env: { ...process.env, CHILD_SECRET: launch.password },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  let output = "";
+  const exited = new Promise((done) => child.once("exit", done));
+  await new Promise<void>((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`child never said ${at}: ${output}`)), 30_000);
+    child.stdout!.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes(at)) {
+        clearTimeout(timer);
+        process.kill(-child.pid!, "SIGKILL");
+        done();
+      }
+    });
+    child.once("exit", () => fail(new Error(`child exited first: ${output}`)));
+  });
+  await exited;
+  return output;
 }
 
 afterAll(async () => {

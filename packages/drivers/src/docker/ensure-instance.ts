@@ -14,9 +14,11 @@ import {
   type ContainerPlanOptions,
   containerName,
   LABELS,
+  launchMarkName,
   markLabels,
   planContainer,
   readyMarkName,
+  recordLabels,
   resolveContainerSpec,
 } from "./container-spec.ts";
 import type { EngineApi } from "./engine-api.ts";
@@ -32,6 +34,8 @@ export interface EnsureContext {
   setEarly(id: string, state: EarlyState | undefined): void;
   /** Wakes this process's observers of `id`. */
   poke(id: string): void;
+  /** Calls `wake` whenever something of instance `id` changes on the engine; returns how to stop. */
+  watch(id: string, wake: () => void): () => void;
   planOptions(): Promise<ContainerPlanOptions>;
   /** The longest wait between two health probes, in ms; the first ones come faster. */
   probeIntervalMs: number;
@@ -44,11 +48,13 @@ const FIRST_PROBE_MS = 25;
 
 /**
  * Drives an instance to `ready` on the shared skeleton (`ensureInstance` in `lifecycle.ts`):
- * unless a tombstone or a failed mark says otherwise, pulls the image if needed, creates the
- * container (a name clash means another process did), starts it, probes its health path until
- * it answers 2xx, and records that as the ready mark. Safe in several processes at once and
- * after a crash between any two steps: each step reads what the engine holds first. Rejects
- * with a `DriverError` when the launch cannot go on.
+ * unless a tombstone or a failed mark says otherwise, writes the launch mark (so `list()`
+ * shows the instance from now on, a pull included), pulls the image if needed (a destroy
+ * meanwhile stops the pull), creates the container (a name clash means another process did)
+ * unless a destroy began, starts it, probes its health path until it answers 2xx, and records
+ * that as the ready mark. Safe in several processes at once and after a crash between any two
+ * steps: each step reads what the engine holds first. Rejects with a `DriverError` when the
+ * launch cannot go on.
  */
 export async function ensureContainer(
   context: EnsureContext,
@@ -77,9 +83,19 @@ export async function ensureContainer(
         }
         info = await engine.inspectContainer(name);
         if (info) return;
+        // Listed from here on: a quota counts the instance through a pull of any length. A
+        // destroy that missed this mark (its teardown ran before it was written) is seen
+        // below, before any container; the tombstone check after `create` then removes it.
+        if (!marks.launch) {
+          await engine.createVolume(
+            launchMarkName(id),
+            markLabels(id, "launch", recordLabels(spec)),
+          );
+        }
         if (await engine.imagePresent(container.image)) context.setEarly(id, { phase: "creating" });
         else await pull(context, id, container.image, signal);
         signal.throwIfAborted();
+        if ((await context.readMarks(id)).destroyed) return;
         const plan = planContainer(spec, env, await context.planOptions());
         const created = await engine.createContainer(plan);
         log(`docker: ${created ? "created" : "found"} ${name} (${container.image})`);
@@ -93,14 +109,19 @@ export async function ensureContainer(
       },
     });
   } catch (error) {
-    context.setEarly(id, undefined);
     if (signal.aborted) throw signal.reason;
     throw error instanceof DriverError
       ? error
       : new DriverError("platform", "could not launch the container", { cause: error });
+  } finally {
+    context.setEarly(id, undefined);
   }
 }
 
+/**
+ * Pulls `image` with its progress as the early state of `id`. A tombstone written meanwhile
+ * (seen through the engine's events) stops the pull: the caller then creates nothing.
+ */
 async function pull(
   context: EnsureContext,
   id: string,
@@ -111,11 +132,38 @@ async function pull(
   const progress = makePullProgress();
   context.setEarly(id, { phase: "pulling", progress: 0, startedAt });
   context.log(`docker: pulling ${image} for ${id}`);
-  await context.engine.pullImage(image, signal, (event) => {
-    if (progress.add(event)) {
-      context.setEarly(id, { phase: "pulling", progress: progress.value, startedAt });
+  const pulling = new AbortController();
+  const stop = () => pulling.abort(signal.reason);
+  signal.addEventListener("abort", stop, { once: true });
+  if (signal.aborted) stop();
+  let destroyed = false;
+  const check = () => {
+    void context.readMarks(id).then(
+      (marks) => {
+        destroyed ||= marks.destroyed !== undefined;
+        if (destroyed) pulling.abort();
+      },
+      () => {}, // the next event, or the check after the pull, reads them again
+    );
+  };
+  const unwatch = context.watch(id, check);
+  check(); // a tombstone written before the watch began
+  try {
+    await context.engine.pullImage(image, pulling.signal, (event) => {
+      if (progress.add(event)) {
+        context.setEarly(id, { phase: "pulling", progress: progress.value, startedAt });
+      }
+    });
+  } catch (error) {
+    if (destroyed && !signal.aborted) {
+      context.log(`docker: stopped pulling ${image} for ${id}: destroyed`);
+      return;
     }
-  });
+    throw error;
+  } finally {
+    unwatch();
+    signal.removeEventListener("abort", stop);
+  }
   if (!(await context.engine.imagePresent(image))) {
     throw new DriverError("platform", `pulling ${image} did not leave the image on the engine`);
   }

@@ -5,6 +5,7 @@ import {
   containerName,
   failureMarkName,
   LABELS,
+  launchMarkName,
   readyMarkName,
   STOP_GRACE_SECONDS,
   tombstoneName,
@@ -22,8 +23,8 @@ const HALF_DONE_MARGIN_MS = 20_000;
 
 /**
  * Stops the instance's container (the app's TERM handler gets its grace), removes it, and
- * resolves only once the engine no longer has it; then drops its ready and failed marks.
- * The tombstone stays. Safe in several processes at once.
+ * resolves only once the engine no longer has it; then drops its launch, ready and failed
+ * marks. The tombstone stays. Safe in several processes at once.
  */
 export async function teardown(
   engine: EngineApi,
@@ -44,6 +45,7 @@ export async function teardown(
     await sleep(100);
     await engine.removeContainer(name);
   }
+  await engine.removeVolume(launchMarkName(id));
   await engine.removeVolume(readyMarkName(id));
   await engine.removeVolume(failureMarkName(id));
 }
@@ -58,8 +60,8 @@ export interface SweepOptions {
 
 /**
  * Housekeeping any replica may run, several at once: finishes teardowns left half-done under
- * a tombstone, drops marks that outlived their container, and removes tombstones (and failed
- * marks) past their lifetime. Every step is idempotent; one failure does not stop the rest,
+ * a tombstone (a launch mark left under one included), drops marks that outlived their
+ * container, and removes tombstones (and failed marks) past their lifetime. Every step is idempotent; one failure does not stop the rest,
  * and the first is rethrown at the end.
  */
 export async function sweep(engine: EngineApi, options: SweepOptions): Promise<void> {
@@ -87,14 +89,20 @@ export async function sweep(engine: EngineApi, options: SweepOptions): Promise<v
         if (halfDone) await attempt(() => teardown(engine, id, options.stopGraceSeconds));
         continue;
       }
+      if (marks.launch) await attempt(() => engine.removeVolume(launchMarkName(id)));
       if (marks.ready) await attempt(() => engine.removeVolume(readyMarkName(id)));
       if (marks.failed) await attempt(() => engine.removeVolume(failureMarkName(id)));
       if (old(marks.destroyed.at)) await attempt(() => engine.removeVolume(tombstoneName(id)));
     } else if (!hasContainer) {
       // A ready mark means nothing without its container; a failed mark keeps a failed
-      // launch failed (ensure refuses to retry it) for as long as a ticket may follow it.
+      // launch failed (ensure refuses to retry it) for as long as a ticket may follow it. A
+      // launch mark alone is a launch under way (a pull: it has no deadline) or abandoned by
+      // a launcher that died; it stays listed until a follow resumes it or the reaper ends
+      // it at its `expiresAt`, like a container a dead launcher left.
       if (marks.ready) await attempt(() => engine.removeVolume(readyMarkName(id)));
       if (marks.failed && old(marks.failed.at)) {
+        // The launch mark first: without its failed mark, it would count as a launch again.
+        if (marks.launch) await attempt(() => engine.removeVolume(launchMarkName(id)));
         await attempt(() => engine.removeVolume(failureMarkName(id)));
       }
     }
