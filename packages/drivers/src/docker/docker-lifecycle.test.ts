@@ -275,6 +275,25 @@ describe.skipIf(!engineUp)("docker instance lifecycle on a real engine", () => {
     await driver.destroy(id);
   });
 
+  it("sweeps a teardown whose destroyer died mid-stop as soon as the container has stopped, however young its tombstone", async () => {
+    const driver = makeDriver({ stopGraceSeconds: 10 });
+    const [stopped, running] = [newId(), newId()];
+    for (const id of [stopped, running]) {
+      await driver.ensure(spec(id), { SCRATCHPAD_PASSWORD: newPassword() }, never);
+      const labels = markLabels(id, "destroyed");
+      await docker.createVolume({ Name: tombstoneName(id), Labels: labels });
+    }
+    // What the engine leaves once it has ended the stop a killed destroyer asked for.
+    await docker.getContainer(`launcher-${stopped}`).stop({ t: 0 });
+    await driver.sweep();
+    expect(await containersOf(stopped)).toHaveLength(0);
+    expect(await volumeExists(readyMarkName(stopped))).toBe(false);
+    expect((await current(makeDriver(), stopped)).phase).toBe("destroyed");
+    // Still running under a young tombstone: a destroy may be in its grace; left to it.
+    expect(await containersOf(running)).toHaveLength(1);
+    await driver.destroy(running);
+  });
+
   it("sweeps: finishes a teardown left half-done under a tombstone, keeps a young one, removes old tombstones", async () => {
     const driver = makeDriver({ stopGraceSeconds: 1, tombstoneTtlSeconds: 3600 });
     const [halfDone, beingDestroyed, longGone] = [newId(), newId(), newId()];

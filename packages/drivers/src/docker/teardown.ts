@@ -15,11 +15,15 @@ import type { EngineApi } from "./engine-api.ts";
 /** How long a removal that another process started may take before `teardown` gives up. */
 const REMOVAL_WAIT_MS = 30_000;
 /**
- * A tombstone older than the stop grace plus this, with its container still there, is a
+ * A tombstone older than the stop grace plus this, with its container still running, is a
  * teardown left half-done (its destroyer crashed): `sweep` finishes it. Younger, a destroy
- * may still be stopping it.
+ * may still be stopping it, and a second stop would send the app a second TERM in its grace
+ * (which some apps take as "quit now"). A container under a tombstone that has stopped is
+ * finished at once, whatever the tombstone's age (see `sweep`).
  */
 const HALF_DONE_MARGIN_MS = 20_000;
+/** States in which nothing of a container runs, nor will again (ensure starts only `created`). */
+const STOPPED = new Set(["exited", "dead"]);
 
 /**
  * Stops the instance's container (the app's TERM handler gets its grace), removes it, and
@@ -70,7 +74,7 @@ export async function sweep(engine: EngineApi, options: SweepOptions): Promise<v
     engine.listVolumes(LABELS.id),
     engine.listContainers(LABELS.id),
   ]);
-  const running = new Set(containers.map((c) => c.Labels?.[LABELS.id]));
+  const states = new Map(containers.map((c) => [c.Labels?.[LABELS.id], c.State]));
   const old = (at: number) => now - at > options.tombstoneTtlMs;
   let firstError: unknown;
   const attempt = async (step: () => Promise<void>) => {
@@ -81,10 +85,14 @@ export async function sweep(engine: EngineApi, options: SweepOptions): Promise<v
     }
   };
   for (const [id, marks] of marksById(volumes)) {
-    const hasContainer = running.has(id);
+    const state = states.get(id);
+    const hasContainer = state !== undefined;
     if (marks.destroyed) {
       if (hasContainer) {
+        // Stopped: its stop is over (a destroyer killed mid-stop leaves the engine to end
+        // it), so no grace is cut; removing is idempotent, whoever else removes it too.
         const halfDone =
+          STOPPED.has(state) ||
           now - marks.destroyed.at > options.stopGraceSeconds * 1000 + HALF_DONE_MARGIN_MS;
         if (halfDone) await attempt(() => teardown(engine, id, options.stopGraceSeconds));
         continue;
