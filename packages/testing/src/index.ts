@@ -5,6 +5,7 @@ export { type PackedTry, startPackedTry } from "./packed-try.ts";
 export { instanceMonitorPids, waitFor } from "./processes.ts";
 export { readTree } from "./read-tree.ts";
 export { seededRandom } from "./seeded-random.ts";
+export { type SlowRegistry, startSlowRegistry } from "./slow-registry.ts";
 export {
   killInstances,
   makeTestKeys,

@@ -15,7 +15,7 @@ import {
   spec,
   until,
 } from "./engine.fixture.ts";
-import { startSlowRegistry } from "./slow-registry.fixture.ts";
+import { startSlowPull } from "./slow-registry.fixture.ts";
 
 const volumesOf = async (id: string) =>
   (
@@ -27,9 +27,7 @@ const listed = async (driver: ReturnType<typeof makeDriver>, id: string) =>
 
 describe.skipIf(!engineUp)("docker launches listed before their container exists", () => {
   it("lists a launch while its image is still being pulled, and a destroy from another launcher stops the pull and leaves nothing", async () => {
-    await using registry = Object.assign(await startSlowRegistry(), {
-      [Symbol.asyncDispose]: () => registry.close(),
-    });
+    await using registry = await startSlowPull();
     const id = newId();
     const password = newPassword();
     const createdAt = Date.now() - 1000;
@@ -42,7 +40,7 @@ describe.skipIf(!engineUp)("docker launches listed before their container exists
       never,
     );
     ensured.catch(() => {}); // awaited below; a failed assertion before must not leave it unhandled
-    await registry.asked; // the pull is under way, and stays so until released
+    await registry.held(); // the pull is under way, and stays so until released
 
     const expected: InstanceInfo = { id, template: "scratchpad", phase: "pulling", ...record };
     expect(await listed(driver, id)).toEqual(expected);
@@ -69,9 +67,7 @@ describe.skipIf(!engineUp)("docker launches listed before their container exists
   });
 
   it("keeps a launch whose launcher was killed mid-pull listed with its lifetime, so a follow resumes it or the reaper ends it, and its destroy leaves no mark", async () => {
-    await using registry = Object.assign(await startSlowRegistry(), {
-      [Symbol.asyncDispose]: () => registry.close(),
-    });
+    await using registry = await startSlowPull();
     const template = scratchpadWith({ image: registry.image });
     const [resumed, expired] = [newId(), newId()];
     const password = newPassword();
