@@ -44,9 +44,13 @@ describe.skipIf(!engineUp)("a docker launch whose image is being pulled", () => 
         LAUNCHER_DRIVERS: "docker",
         LAUNCHER_DEFAULT_DRIVER: "docker",
         LAUNCHER_MAX_INSTANCES_PER_USER: "2",
+        // A user of its own: other tests' instances on the same engine are not this one's.
+        LAUNCHER_AUTH: "header",
+        LAUNCHER_TRUST_PROXY: "1",
       },
     });
-    const c = makeClient(server.url);
+    const user = `puller-${crypto.randomUUID()}`;
+    const c = makeClient(server.url, { headers: { "x-forwarded-user": user } });
     try {
       registry.release(); // prepare asks the registry whether it has the image
       const slow = await c.client.launch.prepare.mutate({ template: "slow" });
@@ -54,7 +58,9 @@ describe.skipIf(!engineUp)("a docker launch whose image is being pulled", () => 
       const pulling = follow(c.client, { ticket: slow.ticket });
       await registry.held(); // its pull is under way, and stays so until released
       const listed = await c.client.instances.list.query({});
-      expect(listed.instances.map((i) => [i.id, i.phase])).toEqual([[slow.id, "pulling"]]);
+      expect(listed.instances.map((i) => [i.id, i.owner, i.phase])).toEqual([
+        [slow.id, user, "pulling"],
+      ]);
 
       // The quota counts it: one more fits, then no more.
       const quick = await c.client.launch.prepare.mutate({ template: "quick" });
