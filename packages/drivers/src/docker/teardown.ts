@@ -65,8 +65,8 @@ export interface SweepOptions {
 /**
  * Housekeeping any replica may run, several at once: finishes teardowns left half-done under
  * a tombstone (a launch mark left under one included), drops marks that outlived their
- * container, and removes tombstones (and failed marks) past their lifetime. Every step is idempotent; one failure does not stop the rest,
- * and the first is rethrown at the end.
+ * container, and removes tombstones (and failed marks) past their lifetime. Every step is
+ * idempotent; one failure does not stop the rest, and the first is rethrown at the end.
  */
 export async function sweep(engine: EngineApi, options: SweepOptions): Promise<void> {
   const now = options.now ?? Date.now();
@@ -109,9 +109,11 @@ export async function sweep(engine: EngineApi, options: SweepOptions): Promise<v
       // it at its `expiresAt`, like a container a dead launcher left.
       if (marks.ready) await attempt(() => engine.removeVolume(readyMarkName(id)));
       if (marks.failed && old(marks.failed.at)) {
-        // The launch mark first: without its failed mark, it would count as a launch again.
-        if (marks.launch) await attempt(() => engine.removeVolume(launchMarkName(id)));
-        await attempt(() => engine.removeVolume(failureMarkName(id)));
+        await attempt(async () => {
+          // The launch mark first: left without its failed mark, it would count again.
+          if (marks.launch) await engine.removeVolume(launchMarkName(id));
+          await engine.removeVolume(failureMarkName(id));
+        });
       }
     }
   }
