@@ -1,6 +1,7 @@
 import type { StoredLaunch, TicketStore } from "@launcher/client";
 import { readEnv } from "../env.ts";
 import { usageError } from "../exit.ts";
+import { when } from "./instance-table.ts";
 
 /** The options every subcommand accepts. */
 export const commonArgs = {
@@ -21,11 +22,10 @@ export const commonArgs = {
   },
 } as const;
 
-/** One line describing a stored launch. */
+/** One line describing a stored launch: its full id, template, last phase, when it was kept. */
 export function describeLaunch(launch: StoredLaunch): string {
   const phase = launch.snapshot?.phase ?? "not started";
-  const when = new Date(launch.storedAt).toISOString().replace("T", " ").slice(0, 16);
-  return `${launch.id}  ${launch.template.padEnd(12)} ${phase.padEnd(10)} ${when}`;
+  return `${launch.id}  ${launch.template.padEnd(12)} ${phase.padEnd(10)} ${when(launch.storedAt)} UTC`;
 }
 
 /**

@@ -13,7 +13,7 @@ export interface InstanceRow {
 export const SHORT_ID_LENGTH = 12;
 
 /** `2026-12-05 04:40` in UTC. */
-function when(epochMs: number): string {
+export function when(epochMs: number): string {
   return new Date(epochMs).toISOString().replace("T", " ").slice(0, 16);
 }
 
