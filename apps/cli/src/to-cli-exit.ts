@@ -1,23 +1,13 @@
 import {
   type LauncherError,
   normalizeServerUrl,
-  type TicketRefusal,
+  refusalReason,
   ticketIsGone,
   toLauncherError,
 } from "@launcher/client";
 import { type CredentialSource, readEnv } from "./env.ts";
 import { CliExit, ExitCode } from "./exit.ts";
 import { credentialFor, type ServerArgs } from "./server-url.ts";
-
-const REFUSAL_REASON: Record<TicketRefusal, string> = {
-  expired: "it has expired",
-  invalid: "it was altered, or sealed with keys this server does not have",
-  malformed: "it is damaged",
-  unknown_key: "it was sealed with a key this server does not have",
-  not_yet_valid: "it was issued in the future (check the clocks)",
-  too_large: "it is too large",
-  missing: "it is missing",
-};
 
 export interface ExitContext {
   /** The launch the command was about. */
@@ -35,7 +25,6 @@ export function toCliExit(error: unknown, context: ExitContext = {}): CliExit {
   const which = context.id ? `The ticket for ${context.id}` : "The ticket";
   switch (failure.code) {
     case "ticket_refused": {
-      const reason = (failure.tokenCode && REFUSAL_REASON[failure.tokenCode]) ?? "it is not valid";
       const id = context.id;
       // Only a ticket that can never open again is gone; any other is the key to an instance.
       const next = ticketIsGone(failure)
@@ -45,7 +34,7 @@ export function toCliExit(error: unknown, context: ExitContext = {}): CliExit {
           : "";
       return new CliExit(
         ExitCode.refused,
-        `${which} was refused by the server (${failure.tokenCode}): ${reason}.${next}`,
+        `${which} was refused by the server (${failure.tokenCode}): ${refusalReason(failure.tokenCode)}.${next}`,
         { cause: failure },
       );
     }

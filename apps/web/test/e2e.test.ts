@@ -361,7 +361,7 @@ describe.skipIf(!runnable && !ci)("the web app in Chromium", { timeout: 120_000 
 
       await rewriteTicket("damage");
       await page.reload();
-      await alert.getByText(/can no longer be followed: its ticket is damaged/).waitFor({
+      await alert.getByText(/ticket: it is damaged\. It has been removed/).waitFor({
         timeout: 10_000,
       });
       expect(await storedLaunches(page)).toEqual([]);

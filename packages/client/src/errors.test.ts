@@ -1,6 +1,12 @@
 import { TRPCClientError } from "@trpc/client";
 import { describe, expect, it } from "vitest";
-import { errorFromShape, LauncherError, ticketIsGone, toLauncherError } from "./errors.ts";
+import {
+  errorFromShape,
+  LauncherError,
+  refusalReason,
+  ticketIsGone,
+  toLauncherError,
+} from "./errors.ts";
 
 function fromServer(code: string, data: Record<string, unknown> = {}) {
   return TRPCClientError.from({
@@ -64,5 +70,18 @@ describe("ticketIsGone", () => {
       expect(ticketIsGone(refused(code)), code).toBe(false);
     }
     expect(ticketIsGone(new LauncherError("unreachable", "down"))).toBe(false);
+  });
+});
+
+describe("refusalReason", () => {
+  it("words every refusal for people, and anything else as not valid here", () => {
+    const codes = ["expired", "malformed", "invalid", "unknown_key", "not_yet_valid"] as const;
+    const reasons = codes.map(refusalReason);
+    expect(reasons[0]).toBe("it has expired");
+    expect(new Set(reasons).size).toBe(codes.length);
+    for (const reason of reasons) expect(reason).toMatch(/^it /);
+    for (const odd of [undefined, "constructor", "weird"]) {
+      expect(refusalReason(odd as never)).toBe("it is not valid here");
+    }
   });
 });

@@ -30,18 +30,31 @@ export type LauncherErrorCode =
 /** Why a ticket was refused: the crypto-token codes, as the server sends them in `data.tokenCode`. */
 export type TicketRefusal = TokenErrorCode;
 
-// Every code once: the compiler says so when crypto-token gains one.
-const REFUSALS: ReadonlySet<string> = new Set(
-  Object.keys({
-    malformed: true,
-    invalid: true,
-    expired: true,
-    not_yet_valid: true,
-    unknown_key: true,
-    too_large: true,
-    missing: true,
-  } satisfies Record<TicketRefusal, true>),
-);
+// Every code once, with what it means for people: the compiler says so when crypto-token
+// gains one. Each reads after "the ticket was refused: ".
+const REFUSAL_REASONS: Record<TicketRefusal, string> = {
+  expired: "it has expired",
+  malformed: "it is damaged",
+  invalid: "it is not valid here (altered, or sealed by another server)",
+  unknown_key:
+    "it was sealed with a key this server does not have (another server's, or keys that changed)",
+  not_yet_valid: "it was issued in the future: check this computer's clock",
+  too_large: "it is too large",
+  missing: "it is missing",
+};
+const REFUSALS: ReadonlySet<string> = new Set(Object.keys(REFUSAL_REASONS));
+
+/**
+ * Why the server refused a ticket, in words for people, by crypto-token code: the one wording
+ * of the web app and the CLI.
+ *
+ * @example
+ * `The server refused this launch's ticket: ${refusalReason(error.tokenCode)}.`
+ * // "The server refused this launch's ticket: it has expired."
+ */
+export function refusalReason(tokenCode: TicketRefusal | undefined): string {
+  return tokenCode && REFUSALS.has(tokenCode) ? REFUSAL_REASONS[tokenCode] : "it is not valid here";
+}
 
 /** A quota that stopped a launch: `FORBIDDEN` with `data.quota`. */
 export interface QuotaInfo {

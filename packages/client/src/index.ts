@@ -26,6 +26,7 @@ export {
   LauncherError,
   type LauncherErrorCode,
   type QuotaInfo,
+  refusalReason,
   type TicketRefusal,
   ticketIsGone,
   toLauncherError,

@@ -1,7 +1,8 @@
+import { refusalReason } from "@launcher/client";
 import { createEffect, createSignal, Show } from "solid-js";
 import type { Launch } from "../lib/create-launch.ts";
 import { createNow } from "../lib/create-now.ts";
-import { describeQuota, describeRefusal, makeFailedStep } from "../lib/format.ts";
+import { describeQuota, makeFailedStep } from "../lib/format.ts";
 import { Alert } from "./alert.tsx";
 import { LaunchProgress, phaseLabel } from "./launch-progress.tsx";
 import { LaunchSummary } from "./launch-summary.tsx";
@@ -49,10 +50,11 @@ export function LaunchCard(props: Props) {
   const refusal = () => {
     const error = launch.problem()?.error;
     if (error?.quota) return `Not started: ${describeQuota(error.quota)}`;
-    const why = describeRefusal(error?.tokenCode);
-    return launch.kept()
-      ? `The server refused this launch's ticket: ${why}. The ticket is kept in this tab, and the instance may still be running.`
-      : `This launch can no longer be followed: ${why}. Its ticket has been removed from this tab.`;
+    return `The server refused this launch's ticket: ${refusalReason(error?.tokenCode)}. ${
+      launch.kept()
+        ? "The ticket is kept in this tab, and the instance may still be running."
+        : "It has been removed from this tab: this launch can no longer be followed."
+    }`;
   };
 
   const destroyError = () => {

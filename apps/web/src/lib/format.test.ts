@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { makeSnapshot } from "../testing/fake-client.ts";
-import { describeRefusal, formatDuration, makeFailedStep, makeSafeHref } from "./format.ts";
+import { formatDuration, makeFailedStep, makeSafeHref } from "./format.ts";
 
 describe("formatDuration", () => {
   it("is short for a launch and readable for a long one", () => {
@@ -11,12 +11,9 @@ describe("formatDuration", () => {
   });
 });
 
-describe("makeFailedStep and describeRefusal", () => {
-  it("names the failing step and the refusal", () => {
+describe("makeFailedStep", () => {
+  it("names the failing step", () => {
     expect(makeFailedStep(makeSnapshot("d".repeat(32), "failed"))?.label).toBe("Starting");
-    expect(describeRefusal("expired")).toBe("its ticket has expired");
-    expect(describeRefusal("invalid")).toContain("not valid");
-    expect(describeRefusal("weird")).toContain("(weird)");
   });
 });
 

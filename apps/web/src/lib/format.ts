@@ -29,24 +29,6 @@ export function makeFailedStep(snapshot: StoredSnapshot) {
   );
 }
 
-/** What a refused ticket means for the user, by crypto-token code. */
-export function describeRefusal(tokenCode: string | undefined): string {
-  switch (tokenCode) {
-    case "expired":
-      return "its ticket has expired";
-    case "malformed":
-      return "its ticket is damaged";
-    case "unknown_key":
-      return "this server does not have the key that sealed its ticket (another server's, or keys that changed)";
-    case "invalid":
-      return "its ticket is not valid here (altered, or sealed by another server)";
-    case "not_yet_valid":
-      return "its ticket was issued in the future: check this computer's clock";
-    default:
-      return `the server refused its ticket${tokenCode ? ` (${tokenCode})` : ""}`;
-  }
-}
-
 /** `url` when it is a web address (`http:` or `https:`), so that it can be a link; else nothing. */
 export function makeSafeHref(url: string): string | undefined {
   try {
