@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { InstanceInfo } from "../driver.ts";
-import { LABELS, launchMarkName } from "./container-spec.ts";
+import {
+  LABELS,
+  launchMarkName,
+  markLabels,
+  recordLabels,
+  tombstoneName,
+} from "./container-spec.ts";
 import {
   containersOf,
   current,
@@ -11,6 +17,7 @@ import {
   never,
   newId,
   newPassword,
+  scratchpad,
   scratchpadWith,
   spec,
   until,
@@ -98,5 +105,31 @@ describe.skipIf(!engineUp)("docker launches listed before their container exists
       const { last } = await until(makeDriver(), id, ["destroyed"]);
       expect(last.message).toMatch(/expired/);
     }
+  });
+
+  it("keeps the old tombstone of a destroyed launch while its launch mark cannot be removed, so the launch is not listed again", async () => {
+    const id = newId();
+    const driver = makeDriver({ tombstoneTtlSeconds: 3600 });
+    const launch = markLabels(id, "launch", recordLabels(spec(id, scratchpad, { owner: "ada" })));
+    await docker.createVolume({ Name: launchMarkName(id), Labels: launch });
+    const longAgo = Date.now() - 7_200_000;
+    const tombstone = markLabels(id, "destroyed", { [LABELS.reason]: "destroyed" }, longAgo);
+    await docker.createVolume({ Name: tombstoneName(id), Labels: tombstone });
+    // A volume a container mounts cannot be removed (the engine answers 409: in use).
+    const holder = await docker.createContainer({
+      Image: scratchpad.drivers.docker!.image,
+      HostConfig: { Binds: [`${launchMarkName(id)}:/held`] },
+    });
+    try {
+      await expect(driver.sweep()).rejects.toThrow();
+      expect(await volumesOf(id)).toContain(tombstoneName(id));
+      expect(await listed(driver, id)).toBeUndefined();
+    } finally {
+      await holder.remove({ force: true });
+    }
+    // Once it can go, both go.
+    await driver.sweep();
+    expect(await volumesOf(id)).toEqual([]);
+    expect(await listed(driver, id)).toBeUndefined();
   });
 });

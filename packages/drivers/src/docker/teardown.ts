@@ -77,11 +77,14 @@ export async function sweep(engine: EngineApi, options: SweepOptions): Promise<v
   const states = new Map(containers.map((c) => [c.Labels?.[LABELS.id], c.State]));
   const old = (at: number) => now - at > options.tombstoneTtlMs;
   let firstError: unknown;
-  const attempt = async (step: () => Promise<void>) => {
+  /** Runs `step`; whether it succeeded (its error is kept for the end). */
+  const attempt = async (step: () => Promise<void>): Promise<boolean> => {
     try {
       await step();
+      return true;
     } catch (error) {
       firstError ??= error;
+      return false;
     }
   };
   for (const [id, marks] of marksById(volumes)) {
@@ -97,10 +100,14 @@ export async function sweep(engine: EngineApi, options: SweepOptions): Promise<v
         if (halfDone) await attempt(() => teardown(engine, id, options.stopGraceSeconds));
         continue;
       }
-      if (marks.launch) await attempt(() => engine.removeVolume(launchMarkName(id)));
+      const launchGone =
+        !marks.launch || (await attempt(() => engine.removeVolume(launchMarkName(id))));
       if (marks.ready) await attempt(() => engine.removeVolume(readyMarkName(id)));
       if (marks.failed) await attempt(() => engine.removeVolume(failureMarkName(id)));
-      if (old(marks.destroyed.at)) await attempt(() => engine.removeVolume(tombstoneName(id)));
+      // Not before its launch mark: left without its tombstone, that would list it again.
+      if (launchGone && old(marks.destroyed.at)) {
+        await attempt(() => engine.removeVolume(tombstoneName(id)));
+      }
     } else if (!hasContainer) {
       // A ready mark means nothing without its container; a failed mark keeps a failed
       // launch failed (ensure refuses to retry it) for as long as a ticket may follow it. A
