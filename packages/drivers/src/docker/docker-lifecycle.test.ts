@@ -316,7 +316,7 @@ describe.skipIf(!engineUp)("docker instance lifecycle on a real engine", () => {
     expect(await volumeExists(tombstoneName(halfDone))).toBe(true);
     // A launch mark left under a tombstone (its destroyer died before removing it) goes; one
     // alone stays (a pull may be under way), and so does one whose failed mark is young.
-    const [pulledGone, pulling, failed] = [newId(), newId(), newId()];
+    const [pulledGone, pulling, failed, failedYoung] = [newId(), newId(), newId(), newId()];
     const mark = (name: string, id: string, kind: "launch" | "failed", at = Date.now()) =>
       docker.createVolume({ Name: name, Labels: markLabels(id, kind, {}, at) });
     await mark(launchMarkName(pulledGone), pulledGone, "launch");
@@ -324,14 +324,19 @@ describe.skipIf(!engineUp)("docker instance lifecycle on a real engine", () => {
     await mark(launchMarkName(pulling), pulling, "launch");
     await mark(launchMarkName(failed), failed, "launch");
     await mark(failureMarkName(failed), failed, "failed", Date.now() - 7_200_000);
+    await mark(launchMarkName(failedYoung), failedYoung, "launch");
+    await mark(failureMarkName(failedYoung), failedYoung, "failed");
     await driver.sweep();
     expect(await volumeExists(launchMarkName(pulledGone))).toBe(false);
     expect(await volumeExists(launchMarkName(pulling))).toBe(true);
+    expect(await volumeExists(launchMarkName(failedYoung))).toBe(true);
+    expect(await volumeExists(failureMarkName(failedYoung))).toBe(true);
     // A failed mark past its lifetime goes with its launch mark: nothing counts any more.
     expect(await volumeExists(launchMarkName(failed))).toBe(false);
     expect(await volumeExists(failureMarkName(failed))).toBe(false);
     await driver.destroy(pulling);
     expect(await volumeExists(launchMarkName(pulling))).toBe(false);
+    await driver.destroy(failedYoung);
     // Several replicas sweeping at once agree.
     await Promise.all([driver.sweep(), makeDriver().sweep()]);
     await driver.destroy(beingDestroyed);

@@ -107,6 +107,22 @@ describe.skipIf(!engineUp)("docker launches listed before their container exists
     }
   });
 
+  it("lists a launch whose pull failed as failed, in every launcher, and its destroy leaves only the tombstone", async () => {
+    const id = newId();
+    const driver = makeDriver();
+    // Nothing listens there: the pull fails at once.
+    const template = scratchpadWith({ image: "127.0.0.1:9/launcher-nothing:latest" });
+    const launch = spec(id, template, { owner: "ada" });
+    await expect(driver.ensure(launch, {}, never)).rejects.toThrow(/pull/);
+    await driver.recordFailure(id, "could not pull the image");
+    for (const launcher of [driver, makeDriver()]) {
+      expect(await listed(launcher, id)).toMatchObject({ owner: "ada", phase: "failed" });
+    }
+    await driver.destroy(id);
+    expect(await listed(driver, id)).toBeUndefined();
+    expect(await volumesOf(id)).toEqual([`launcher-${id}-destroyed`]);
+  });
+
   it("keeps the old tombstone of a destroyed launch while its launch mark cannot be removed, so the launch is not listed again", async () => {
     const id = newId();
     const driver = makeDriver({ tombstoneTtlSeconds: 3600 });
