@@ -137,7 +137,11 @@ async function pull(
   signal.addEventListener("abort", stop, { once: true });
   if (signal.aborted) stop();
   let destroyed = false;
+  // A progress report wakes this instance's watchers, `check` included: no news of a
+  // tombstone, and a read of the marks on each step would load the engine through the pull.
+  let reporting = false;
   const check = () => {
+    if (reporting) return;
     void context.readMarks(id).then(
       (marks) => {
         destroyed ||= marks.destroyed !== undefined;
@@ -150,8 +154,12 @@ async function pull(
   check(); // a tombstone written before the watch began
   try {
     await context.engine.pullImage(image, pulling.signal, (event) => {
-      if (progress.add(event)) {
+      if (!progress.add(event)) return;
+      reporting = true;
+      try {
         context.setEarly(id, { phase: "pulling", progress: progress.value, startedAt });
+      } finally {
+        reporting = false;
       }
     });
   } catch (error) {
