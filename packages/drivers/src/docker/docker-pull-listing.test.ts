@@ -107,6 +107,22 @@ describe.skipIf(!engineUp)("docker launches listed before their container exists
     }
   });
 
+  it("creates no container once another launcher recorded the launch's failure during its pull", async () => {
+    await using registry = await startSlowPull();
+    const id = newId();
+    const driver = makeDriver();
+    const launch = spec(id, scratchpadWith({ image: registry.image }));
+    const ensured = driver.ensure(launch, { SCRATCHPAD_PASSWORD: newPassword() }, never);
+    ensured.catch(() => {}); // awaited below
+    await registry.held();
+    // Another replica's ensure of the same launch failed, and its session recorded that.
+    await makeDriver().recordFailure(id, "the other launcher gave up");
+    registry.release();
+    await expect(ensured).rejects.toThrow(/the other launcher gave up/);
+    expect(await containersOf(id)).toEqual([]);
+    expect(await listed(driver, id)).toMatchObject({ phase: "failed" });
+  });
+
   it("lists a launch whose pull failed as failed, in every launcher, and its destroy leaves only the tombstone", async () => {
     const id = newId();
     const driver = makeDriver();

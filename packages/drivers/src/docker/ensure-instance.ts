@@ -51,10 +51,10 @@ const FIRST_PROBE_MS = 25;
  * unless a tombstone or a failed mark says otherwise, writes the launch mark (so `list()`
  * shows the instance from now on, a pull included), pulls the image if needed (a destroy
  * meanwhile stops the pull), creates the container (a name clash means another process did)
- * unless a destroy began, starts it, probes its health path until it answers 2xx, and records
- * that as the ready mark. Safe in several processes at once and after a crash between any two
- * steps: each step reads what the engine holds first. Rejects with a `DriverError` when the
- * launch cannot go on.
+ * unless a destroy began or a failure was recorded meanwhile, starts it, probes its health
+ * path until it answers 2xx, and records that as the ready mark. Safe in several processes at
+ * once and after a crash between any two steps: each step reads what the engine holds first.
+ * Rejects with a `DriverError` when the launch cannot go on.
  */
 export async function ensureContainer(
   context: EnsureContext,
@@ -95,7 +95,13 @@ export async function ensureContainer(
         if (await engine.imagePresent(container.image)) context.setEarly(id, { phase: "creating" });
         else await pull(context, id, container.image, signal);
         signal.throwIfAborted();
-        if ((await context.readMarks(id)).destroyed) return;
+        // What came meanwhile (a pull may take minutes): a destroy wins, a recorded failure
+        // stands (a container made now would run on under it).
+        const latest = await context.readMarks(id);
+        if (latest.destroyed) return;
+        if (latest.failed) {
+          throw new DriverError("platform", latest.failed.reason ?? "The launch failed");
+        }
         const plan = planContainer(spec, env, await context.planOptions());
         const created = await engine.createContainer(plan);
         log(`docker: ${created ? "created" : "found"} ${name} (${container.image})`);
