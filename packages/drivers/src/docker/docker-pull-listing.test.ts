@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import type { InstanceInfo } from "../driver.ts";
 import {
@@ -41,10 +42,11 @@ describe.skipIf(!engineUp)("docker launches listed before their container exists
     const record = { createdAt, expiresAt: createdAt + 60_000, owner: "ada" };
     const driver = makeDriver();
     const other = makeDriver(); // another replica, sharing only the engine
+    const launching = new AbortController();
     const ensured = driver.ensure(
       spec(id, scratchpadWith({ image: registry.image }), record),
       { SCRATCHPAD_PASSWORD: password },
-      never,
+      launching.signal,
     );
     ensured.catch(() => {}); // awaited below; a failed assertion before must not leave it unhandled
     await registry.held(); // the pull is under way, and stays so until released
@@ -62,6 +64,7 @@ describe.skipIf(!engineUp)("docker launches listed before their container exists
 
     await other.destroy(id);
     await ensured; // gives up quietly: the pull stopped, nothing was created
+    expect(getEventListeners(launching.signal, "abort")).toHaveLength(0);
     expect(await listed(driver, id)).toBeUndefined();
     expect(await listed(other, id)).toBeUndefined();
     expect(await containersOf(id)).toEqual([]);
