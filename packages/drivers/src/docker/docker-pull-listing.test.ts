@@ -23,7 +23,7 @@ import {
   spec,
   until,
 } from "./engine.fixture.ts";
-import { startSlowPull } from "./slow-registry.fixture.ts";
+import { pullImageOfEngine, startSlowPull } from "./slow-registry.fixture.ts";
 
 const volumesOf = async (id: string) =>
   (
@@ -129,8 +129,9 @@ describe.skipIf(!engineUp)("docker launches listed before their container exists
   it("lists a launch whose pull failed as failed, in every launcher, and its destroy leaves only the tombstone", async () => {
     const id = newId();
     const driver = makeDriver();
-    // Nothing listens there: the pull fails at once.
-    const template = scratchpadWith({ image: "127.0.0.1:9/launcher-nothing:latest" });
+    // The test registry has no such image: the pull fails at once.
+    const registry = (await pullImageOfEngine()).split("/")[0];
+    const template = scratchpadWith({ image: `${registry}/launcher-nothing-${id}:latest` });
     const launch = spec(id, template, { owner: "ada" });
     await expect(driver.ensure(launch, {}, never)).rejects.toThrow(/pull/);
     await driver.recordFailure(id, "could not pull the image");
