@@ -102,7 +102,11 @@ describe("launcher instances and destroy by id", () => {
 describe("over quota", () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startServer({ env: { LAUNCHER_MAX_INSTANCES_PER_USER: "1" } });
+    server = await startServer({
+      // Only this test's platform: a shared container engine holds other tests' instances,
+      // of the same one user `local`, which would count against this quota.
+      env: { LAUNCHER_DRIVERS: "local", LAUNCHER_MAX_INSTANCES_PER_USER: "1" },
+    });
   }, 30_000);
   afterAll(async () => {
     await server?.dispose();
