@@ -1,5 +1,6 @@
-import { lstat, readdir, rm } from "node:fs/promises";
+import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { removeTree } from "./remove-tree.ts";
 
 /** The machine's temp folders every uid may write in: what an instance leaves there outlives it. */
 export const SHARED_TEMP_DIRS = ["/tmp", "/var/tmp", "/dev/shm"] as const;
@@ -20,7 +21,7 @@ export async function removeFilesOfUid(
     for (const name of names) {
       const path = join(dir, name);
       const info = await lstat(path).catch(() => undefined);
-      if (info?.uid === uid) await rm(path, { recursive: true, force: true });
+      if (info?.uid === uid) await removeTree(path);
     }
   }
 }

@@ -1,10 +1,10 @@
-import { rm } from "node:fs/promises";
 import { DriverError, isInstanceId } from "../driver.ts";
 import { pause, retryDelay } from "../retry.ts";
 import type { LocalPlatform } from "./platform.ts";
 import { release } from "./ports.ts";
 import { instanceProcesses, isSameProcessAlive, signalProcess } from "./proc.ts";
 import { addMarker, readRecord } from "./record-files.ts";
+import { removeTree } from "./remove-tree.ts";
 import { removeFilesOfUid } from "./shared-temp.ts";
 import { orphanedUids, releaseUid, stillHeld, uidsOf } from "./uids.ts";
 
@@ -114,7 +114,8 @@ export async function teardown(platform: LocalPlatform, id: string): Promise<voi
     heldUids: () => stillHeld(platform.uidsDir, id, uids),
     isolated: platform.settings.uids !== undefined || uids.length > 0,
   });
-  await rm(platform.workDirOf(id), { recursive: true, force: true });
+  // By GNU rm: another instance's app may write in it and swap a folder for a symlink.
+  await removeTree(platform.workDirOf(id));
   if (state.launch) await release(platform.portsDir, state.launch.port, id);
   // What it left in /tmp, /var/tmp and /dev/shm must not pass to the uid's next instance.
   for (const uid of await stillHeld(platform.uidsDir, id, uids)) await removeFilesOfUid(uid);
@@ -134,7 +135,7 @@ export async function reclaimOrphanedUids(platform: LocalPlatform): Promise<void
     // A holder that is no instance id names nothing else to stop, and no folder.
     const id = isInstanceId(holder) ? holder : "";
     await stopProcesses(platform, id, { heldUids: held, isolated: true });
-    if (id) await rm(platform.workDirOf(id), { recursive: true, force: true });
+    if (id) await removeTree(platform.workDirOf(id));
     if ((await held()).length) await removeFilesOfUid(uid);
     await releaseUid(platform.uidsDir, uid, holder);
   }
