@@ -117,7 +117,7 @@ export async function teardown(platform: LocalPlatform, id: string): Promise<voi
   // By GNU rm: another instance's app may write in it and swap a folder for a symlink.
   await removeTree(platform.workDirOf(id));
   if (state.launch) await release(platform.portsDir, state.launch.port, id);
-  // What it left in /tmp, /var/tmp and /dev/shm must not pass to the uid's next instance.
+  // What it left in the shared temp folders (/tmp, /run/lock, …) must not pass to the uid's next instance.
   for (const uid of await stillHeld(platform.uidsDir, id, uids)) await removeFilesOfUid(uid);
   for (const uid of uids) await releaseUid(platform.uidsDir, uid, id);
   await addMarker(dir, "gone.json", { at: Date.now() });
