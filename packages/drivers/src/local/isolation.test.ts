@@ -138,6 +138,32 @@ describe.skipIf(skipIsolation)(title, () => {
     }
   });
 
+  it("destroy removes the System V IPC objects the instance made, which outlive its processes", async () => {
+    // Regression: a shared memory segment (or semaphore set, or message queue) an instance
+    // made outlived it, and the next instance given its uid could attach it and read it.
+    const driver = makeDriver();
+    const probe = await launchProbe(driver);
+    const made = await ask<Record<"shm" | "sem" | "msg", string>>(probe.url, "/ipcmk");
+    const owners = async () => {
+      const found: Record<string, number | undefined> = {};
+      for (const kind of ["shm", "sem", "msg"] as const) {
+        const [header = "", ...rows] = (await readFile(`/proc/sysvipc/${kind}`, "utf8")).split(
+          "\n",
+        );
+        const columns = header.trim().split(/\s+/);
+        const id = columns.findIndex((column) => column.endsWith("id")); // shmid, semid, msqid
+        const row = rows.map((line) => line.trim().split(/\s+/)).find((f) => f[id] === made[kind]);
+        found[kind] = row && Number(row[columns.indexOf("uid")]);
+      }
+      return found;
+    };
+    const uid = probe.who.uid;
+    expect(await owners()).toEqual({ shm: uid, sem: uid, msg: uid });
+
+    await driver.destroy(probe.id);
+    expect(await owners()).toEqual({ shm: undefined, sem: undefined, msg: undefined });
+  });
+
   it("the sweep removes what an instance left in the shared temp folders before it frees the uid", async () => {
     const driver = makeDriver();
     const probe = await launchProbe(driver);

@@ -6,6 +6,7 @@ import { instanceProcesses, isSameProcessAlive, signalProcess } from "./proc.ts"
 import { addMarker, readRecord } from "./record-files.ts";
 import { removeTree } from "./remove-tree.ts";
 import { removeFilesOfUid } from "./shared-temp.ts";
+import { removeIpcOfUid } from "./sysv-ipc.ts";
 import { orphanedUids, releaseUid, stillHeld, uidsOf } from "./uids.ts";
 
 /** How long processes that got SIGKILL may take to vanish before the teardown gives up. */
@@ -118,7 +119,11 @@ export async function teardown(platform: LocalPlatform, id: string): Promise<voi
   await removeTree(platform.workDirOf(id));
   if (state.launch) await release(platform.portsDir, state.launch.port, id);
   // What it left in the shared temp folders (/tmp, /run/lock, …) must not pass to the uid's next instance.
-  for (const uid of await stillHeld(platform.uidsDir, id, uids)) await removeFilesOfUid(uid);
+  // Nor its System V IPC objects, which outlive their processes too.
+  for (const uid of await stillHeld(platform.uidsDir, id, uids)) {
+    await removeFilesOfUid(uid);
+    await removeIpcOfUid(uid);
+  }
   for (const uid of uids) await releaseUid(platform.uidsDir, uid, id);
   await addMarker(dir, "gone.json", { at: Date.now() });
 }
@@ -136,7 +141,10 @@ export async function reclaimOrphanedUids(platform: LocalPlatform): Promise<void
     const id = isInstanceId(holder) ? holder : "";
     await stopProcesses(platform, id, { heldUids: held, isolated: true });
     if (id) await removeTree(platform.workDirOf(id));
-    if ((await held()).length) await removeFilesOfUid(uid);
+    if ((await held()).length) {
+      await removeFilesOfUid(uid);
+      await removeIpcOfUid(uid);
+    }
     await releaseUid(platform.uidsDir, uid, holder);
   }
 }
