@@ -1,5 +1,15 @@
 // Which templates an isolating local driver offers, and why not: real folders and modes, as root.
-import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  chown,
+  mkdir,
+  mkdtemp,
+  readdir,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -108,6 +118,27 @@ describe.skipIf(skipIsolation)(title, () => {
       });
     } finally {
       await rm(closed, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a work root reached through a symlink in a folder the uids cannot enter", async () => {
+    // Regression: only the folders above the work root's real path were looked at: a work dir
+    // given as /root/work, a symlink to an open folder, passed, and each app, handed paths
+    // under /root/work (its HOME, its TMPDIR), could not use them.
+    const closed = await mkdtemp(join(tmpdir(), "launcher-closed-link-"));
+    const open = await mkdtemp(join(tmpdir(), "launcher-open-target-"));
+    try {
+      await chmod(open, 0o755);
+      await chmod(closed, 0o700);
+      const workRoot = join(closed, "work");
+      await symlink(open, workRoot);
+      const answer = await local.makeDriver({ uids: range, workRoot }).available();
+      expect(answer.available ? "" : answer.reason).toBe(
+        `The local instances' folder ${workRoot} is out of reach of their uids: ${closed} (mode 0700) is closed to the instances' users; choose a work dir under open folders`,
+      );
+    } finally {
+      await rm(closed, { recursive: true, force: true });
+      await rm(open, { recursive: true, force: true });
     }
   });
 

@@ -98,6 +98,27 @@ export async function setprivMissing(path = SETPRIV): Promise<string | undefined
 }
 
 /**
+ * Why `uid` could not pass through the folders above the work root to its own folder in it,
+ * or `undefined`. Apps are handed paths under the work root as given (their HOME, their
+ * TMPDIR), so every folder on that path counts — a symlink under a closed folder (/root) to an
+ * open one is no way through — and so does every folder on the real path it leads to.
+ */
+async function workRootUnreachable(workRoot: string, uid: number): Promise<string | undefined> {
+  const given = resolve(workRoot);
+  const real = await realpath(given).catch(() => given);
+  const above = new Set<string>([dirname(real)]);
+  for (let at = dirname(given); ; at = dirname(at)) {
+    above.add(at);
+    if (at === dirname(at)) break;
+  }
+  for (const folder of above) {
+    const blocked = await unreachableReason(folder, uid, uid, "enter");
+    if (blocked) return blocked;
+  }
+  return undefined;
+}
+
+/**
  * Why instances cannot be isolated here, or `undefined` when they can: the launcher must be
  * root with setpriv at hand, no user or group of the machine may have an id in the range, the
  * work root reachable by the range's uids, and the state dir out of their reach. Read-only
@@ -122,8 +143,7 @@ export async function isolationProblem(
   if (taken) {
     return `The uid range ${range.first}-${range.last} holds the ${taken}: give instances uids no user or group has`;
   }
-  const above = dirname(await realpath(workRoot).catch(() => resolve(workRoot)));
-  const blocked = await unreachableReason(above, range.first, range.first, "enter");
+  const blocked = await workRootUnreachable(workRoot, range.first);
   if (blocked) {
     return `The local instances' folder ${workRoot} is out of reach of their uids: ${blocked}; choose a work dir under open folders`;
   }
