@@ -1,12 +1,15 @@
 // Each instance as its own uid (LAUNCHER_LOCAL_UIDS on the server): real processes, as root.
-import { existsSync } from "node:fs";
-import { readFile, rm, stat, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { constants, existsSync } from "node:fs";
+import { chmod, mkdtemp, open, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { waitFor } from "@launcher/testing";
 import { describe, expect, it } from "vitest";
 import { newInstanceSpec } from "../driver-fixtures.ts";
 import { TemplateSchema } from "../template.ts";
 import * as kit from "./isolation-test-kit.ts";
+import { killEveryProcessOf } from "./kill-uid.ts";
 import { isAlive, until, useLocalState } from "./local-test-kit.ts";
 
 const { ask, attempt, launchProbe, processesIn, skipIsolation, testRange, uidOf } = kit;
@@ -135,6 +138,38 @@ describe.skipIf(skipIsolation)(title, () => {
       expect(existsSync(kept)).toBe(true);
     } finally {
       await Promise.all([kept, ...left].map((path) => rm(path, { force: true })));
+    }
+  });
+
+  it("destroy stops a process that keeps moving to a new pid, before it lets the uid go", async () => {
+    // Regression: the teardown looked for the uid's processes pid by pid in /proc; one that
+    // keeps handing over to a child and ending is never long where it was seen, outlived the
+    // teardown, and would run as the uid once another instance was given it.
+    const driver = makeDriver();
+    const probe = await launchProbe(driver);
+    const dir = await mkdtemp(join(tmpdir(), "launcher-runner-"));
+    await chmod(dir, 0o711);
+    const fifo = join(dir, "fifo");
+    execFileSync("mkfifo", ["-m", "0622", fifo]);
+    const reader = await open(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    /** Whether some process still holds the FIFO open for writing: the runner. */
+    const runs = async () => {
+      try {
+        return (await reader.read(Buffer.alloc(1), 0, 1, null)).bytesRead > 0;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "EAGAIN") return true;
+        throw error;
+      }
+    };
+    try {
+      await ask(probe.url, `/runner?fifo=${encodeURIComponent(fifo)}`);
+      expect(await runs()).toBe(true);
+      await driver.destroy(probe.id);
+      await waitFor(async () => !(await runs()), "the runner to be gone", { timeoutMs: 10_000 });
+    } finally {
+      await killEveryProcessOf(probe.who.uid); // a runner that outlived a failed test
+      await reader.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

@@ -1,5 +1,6 @@
 import { DriverError, isInstanceId } from "../driver.ts";
 import { pause, retryDelay } from "../retry.ts";
+import { killEveryProcessOf } from "./kill-uid.ts";
 import type { LocalPlatform } from "./platform.ts";
 import { release } from "./ports.ts";
 import { instanceProcesses, isSameProcessAlive, signalProcess } from "./proc.ts";
@@ -53,9 +54,28 @@ export async function stopProcesses(
     const table = await platform.processes();
     return instanceProcesses(table, id, { recorded, uids: await heldUids(), isolated });
   };
+  await stopFound(find, platform.settings.stopGraceMs, wait);
+  // Isolated: a process that keeps handing over to a child at a new pid and ending is gone from
+  // its pid before a look through /proc finds it there (it would outlive the teardown, and run
+  // as the uid once another instance has it): KILL all the uid runs at once, then wait.
+  const uids = await heldUids();
+  if (!uids.length) return;
+  for (const uid of uids) await killEveryProcessOf(uid);
+  await stopFound(find, 0, wait);
+}
+
+/**
+ * TERM for each process `find` finds, KILL for what is left after `graceMs`; resolves when
+ * `find` finds none, rejects when some survive even KILL.
+ */
+async function stopFound(
+  find: () => Promise<{ pid: number; startTime: number }[]>,
+  graceMs: number,
+  wait: (ms: number) => Promise<void>,
+): Promise<void> {
   const key = (p: { pid: number; startTime: number }) => `${p.pid}:${p.startTime}`;
   const termed = new Set<string>();
-  const graceEnd = Date.now() + platform.settings.stopGraceMs;
+  const graceEnd = Date.now() + graceMs;
   for (let round = 0; ; round++) {
     const found = await find();
     if (!found.length) return;
