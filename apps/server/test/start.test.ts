@@ -1,7 +1,7 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { startServer } from "@launcher/testing";
+import { instanceMonitorPids, startServer } from "@launcher/testing";
 import { describe, expect, it } from "vitest";
 import { follow, makeClient, within } from "./client.ts";
 import { waitFor } from "./harness.ts";
@@ -33,19 +33,28 @@ describe("server start", () => {
 
   it("launches Scratchpad with the default state dir, relative to where it was started (pnpm start)", async () => {
     const dir = await mkdtemp(join(tmpdir(), "launcher-defaults-"));
+    // Started through a symlink, the server runs in the real folder (regression: the test
+    // harness looked for its instances' monitors under the symlink's path, and left them).
+    const link = `${dir}-link`;
+    await symlink(dir, link);
     try {
-      await using server = await startServer({ cwd: dir });
+      const server = await startServer({ cwd: link });
       const { client, close } = makeClient(server.url);
       try {
         const { ticket } = await client.launch.prepare.mutate({ template: "scratchpad" });
         const last = await within(follow(client, { ticket }).done);
         expect(last?.phase).toBe("ready");
         expect((await stat(join(dir, ".launcher", "instances"))).isDirectory()).toBe(true);
+        expect(await instanceMonitorPids(join(dir, ".launcher"))).toHaveLength(1);
       } finally {
         close();
+        await server.dispose();
       }
+      const monitors = () => instanceMonitorPids(join(dir, ".launcher"));
+      await waitFor(async () => (await monitors()).length === 0, "its instance to be killed");
     } finally {
       await rm(dir, { recursive: true, force: true });
+      await rm(link, { force: true });
     }
   });
 

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { instanceMonitorPids } from "./processes.ts";
@@ -105,7 +105,9 @@ export async function killInstances(stateDir: string): Promise<void> {
  * try { ... fetch(`${server.url}/health`) ... } finally { await server.dispose(); }
  */
 export async function startServer(options: StartServerOptions = {}): Promise<TestServer> {
-  const { cwd } = options;
+  // Its real path: the server resolves its dirs against its cwd, which is real (getcwd), and
+  // its instances are found by their command lines, which name those dirs.
+  const cwd = options.cwd === undefined ? undefined : await realpath(options.cwd);
   const ownState = options.stateDir === undefined || cwd !== undefined;
   const stateDir = cwd
     ? join(cwd, ".launcher")
