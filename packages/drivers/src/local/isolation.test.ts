@@ -20,6 +20,10 @@ kit.killRangeAfterAll(range);
 const makeDriver = () => local.makeDriver({ uids: range });
 const reservation = (uid: number) => join(local.stateDir, "uids", String(uid));
 const DENIED = ["EACCES", "EPERM"];
+/** add_key(2) and request_key(2) by number, for Perl's `syscall`, where they are known here. */
+const SYSCALLS = (
+  { x64: { addKey: 248, requestKey: 249 }, arm64: { addKey: 217, requestKey: 218 } } as const
+)[process.arch as "x64" | "arm64"];
 
 const title = skipIsolation
   ? `isolated local instances (skipped: ${kit.SKIP_REASON})`
@@ -172,6 +176,30 @@ describe.skipIf(skipIsolation)(title, () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it.skipIf(!SYSCALLS)(
+    "destroy empties its uid's keyrings, which outlive its processes",
+    async () => {
+      // Regression: a key an instance put in its uid's user keyring was still there for the
+      // next instance given the uid.
+      const { addKey, requestKey } = SYSCALLS!;
+      const driver = makeDriver();
+      const probe = await launchProbe(driver);
+      const uid = probe.who.uid;
+      expect(await ask<number>(probe.url, `/addkey?n=${addKey}`)).toBeGreaterThan(0);
+      /** The key's id as the uid finds it in its keyrings, or -1. */
+      const found = () => {
+        const script = `my ($t, $d) = ("user", "launcher-left"); print syscall(${requestKey}, $t, $d, 0, 0)`;
+        const as = [`--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "--"];
+        const out = execFileSync("/usr/bin/setpriv", [...as, "/usr/bin/perl", "-e", script]);
+        return Number(out.toString());
+      };
+      expect(found()).toBeGreaterThan(0);
+
+      await driver.destroy(probe.id);
+      expect(found()).toBe(-1);
+    },
+  );
 
   it("destroy removes the System V IPC objects the instance made, which outlive its processes", async () => {
     // Regression: a shared memory segment (or semaphore set, or message queue) an instance

@@ -8,7 +8,8 @@ export type Run = (
   options: { env: NodeJS.ProcessEnv },
 ) => Promise<void>;
 
-const run: Run = (file, args, options) =>
+/** Runs a command; settles when it ends, however it ends. */
+export const runQuietly: Run = (file, args, options) =>
   new Promise((resolve) => execFile(file, args, options, () => resolve()));
 
 /**
@@ -22,7 +23,7 @@ const run: Run = (file, args, options) =>
  * kill the machine's or the launcher's processes); needs root (setpriv), else does nothing.
  * Resolves once the signal is sent; the processes may take a moment to vanish.
  */
-export function killEveryProcessOf(uid: number, runner: Run = run): Promise<void> {
+export function killEveryProcessOf(uid: number, runner: Run = runQuietly): Promise<void> {
   if (!Number.isInteger(uid) || uid <= 0 || uid === process.getuid?.()) return Promise.resolve();
   const as = [`--reuid=${uid}`, `--regid=${uid}`, "--clear-groups"];
   return runner(SETPRIV, [...as, "--", "/bin/sh", "-c", "kill -9 -1"], { env: {} });

@@ -1,5 +1,6 @@
 import { DriverError, isInstanceId } from "../driver.ts";
 import { pause, retryDelay } from "../retry.ts";
+import { clearKeyringsOf } from "./keyrings.ts";
 import { killEveryProcessOf } from "./kill-uid.ts";
 import type { LocalPlatform } from "./platform.ts";
 import { release } from "./ports.ts";
@@ -139,10 +140,11 @@ export async function teardown(platform: LocalPlatform, id: string): Promise<voi
   await removeTree(platform.workDirOf(id));
   if (state.launch) await release(platform.portsDir, state.launch.port, id);
   // What it left in the shared temp folders (/tmp, /run/lock, …) must not pass to the uid's next instance.
-  // Nor its System V IPC objects, which outlive their processes too.
+  // Nor its System V IPC objects, nor its uid's keyrings, which outlive its processes too.
   for (const uid of await stillHeld(platform.uidsDir, id, uids)) {
     await removeFilesOfUid(uid);
     await removeIpcOfUid(uid);
+    await clearKeyringsOf(uid);
   }
   for (const uid of uids) await releaseUid(platform.uidsDir, uid, id);
   await addMarker(dir, "gone.json", { at: Date.now() });
@@ -164,6 +166,7 @@ export async function reclaimOrphanedUids(platform: LocalPlatform): Promise<void
     if ((await held()).length) {
       await removeFilesOfUid(uid);
       await removeIpcOfUid(uid);
+      await clearKeyringsOf(uid);
     }
     await releaseUid(platform.uidsDir, uid, holder);
   }
