@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import { DriverError, isInstanceId } from "../driver.ts";
 import { pause, retryDelay } from "../retry.ts";
 import { clearKeyringsOf } from "./keyrings.ts";
@@ -136,8 +137,11 @@ export async function teardown(platform: LocalPlatform, id: string): Promise<voi
     heldUids: () => stillHeld(platform.uidsDir, id, uids),
     isolated: platform.settings.uids !== undefined || uids.length > 0,
   });
-  // By GNU rm: another instance's app may write in it and swap a folder for a symlink.
-  await removeTree(platform.workDirOf(id));
+  // Isolated, by GNU rm: another instance's app may write in it and swap a folder for a
+  // symlink. Not isolated, every instance is the launcher's user: no such worry.
+  const workDir = platform.workDirOf(id);
+  if (uids.length) await removeTree(workDir);
+  else await rm(workDir, { recursive: true, force: true });
   if (state.launch) await release(platform.portsDir, state.launch.port, id);
   // What it left in the shared temp folders (/tmp, /run/lock, …) must not pass to the uid's next instance.
   // Nor its System V IPC objects, nor its uid's keyrings, which outlive its processes too.
