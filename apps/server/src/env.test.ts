@@ -18,6 +18,13 @@ const expectProblemsFor = (source: Record<string, string>, names: string[]) => {
   return text;
 };
 
+describe("readEnv: paths", () => {
+  it("makes LAUNCHER_SCRATCHPAD absolute, as local instances start in their own folders", () => {
+    const env = readEnv({ LAUNCHER_SCRATCHPAD: "apps/scratchpad/dist/main.js" });
+    expect(env.LAUNCHER_SCRATCHPAD).toBe(`${process.cwd()}/apps/scratchpad/dist/main.js`);
+  });
+});
+
 describe("readEnv: identity", () => {
   it("defaults to LAUNCHER_AUTH=none on loopback", () => {
     const env = readEnv({});

@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { parseProxyEntry } from "./auth/trusted-proxies.ts";
@@ -109,7 +110,11 @@ export const EnvSchema = z.object({
   /** A bearer token that opens `/metrics` to scrapers beyond loopback and trusted proxies. */
   LAUNCHER_METRICS_TOKEN: z.string().min(16).optional(),
   LAUNCHER_WEB_DIR: z.string().default(here("../../web/dist")),
-  LAUNCHER_SCRATCHPAD: z.string().default(here("../../scratchpad/dist/main.js")),
+  /** Absolute: local instances start in their own work dirs. */
+  LAUNCHER_SCRATCHPAD: z
+    .string()
+    .default(here("../../scratchpad/dist/main.js"))
+    .transform((path) => resolve(path)),
   /** Failed unseals allowed per client address per minute. */
   LAUNCHER_UNSEAL_LIMIT: z.coerce.number().int().positive().default(120),
   /** Launches prepared per client address per minute. */
