@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
-import { createServer, request } from "node:http";
+import { createServer } from "node:http";
 import { type AddressInfo, connect } from "node:net";
 import { extname, join } from "node:path";
+import { forwardHttp } from "@launcher/testing";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -36,24 +37,7 @@ export async function startFrontProxy(options: {
       res.end(body);
       return;
     }
-    const upstream = request(
-      {
-        host: target.hostname,
-        port: target.port,
-        method: req.method,
-        path: req.url,
-        headers: { ...req.headers, host: target.host },
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on("error", () => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end();
-    });
-    req.pipe(upstream);
+    forwardHttp(req, res, target);
   });
   const tunnels = new Set<{ destroy(): void }>();
   server.on("upgrade", (req, socket, head) => {

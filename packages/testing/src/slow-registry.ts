@@ -1,5 +1,6 @@
-import { createServer, request } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { forwardHttp } from "./forward-http.ts";
 
 /** A container registry that answers only when told to (see `startSlowRegistry`). */
 export interface SlowRegistry extends AsyncDisposable {
@@ -50,21 +51,7 @@ export async function startSlowRegistry(upstream: string): Promise<SlowRegistry>
     void (wait ?? Promise.resolve()).then(() => {
       if (wait) holding--;
       if (req.destroyed) return; // the engine gave up on it (its pull was cancelled)
-      const forward = request(
-        {
-          host: target.hostname,
-          port: target.port,
-          method: req.method,
-          path: req.url,
-          headers: { ...req.headers, host: target.host },
-        },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      forward.on("error", () => res.destroy());
-      req.pipe(forward);
+      forwardHttp(req, res, target);
     });
   });
   // The engine tries TLS first on a loopback registry, then plain HTTP.
