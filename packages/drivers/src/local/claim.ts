@@ -2,7 +2,7 @@ import { pause } from "../retry.ts";
 import type { LocalPlatform } from "./platform.ts";
 import { instanceProcesses, isSameProcessAlive, processStartTime } from "./proc.ts";
 import { addMarker, readRecord } from "./record-files.ts";
-import { uidsOf } from "./uids.ts";
+import { runsIsolated, uidsOf } from "./uids.ts";
 
 let ownStartTime: Promise<number> | undefined;
 
@@ -30,8 +30,7 @@ async function stillWanted(dir: string): Promise<boolean> {
 async function anyProcessOf(platform: LocalPlatform, id: string): Promise<boolean> {
   const table = await platform.processes();
   const uids = await uidsOf(platform.uidsDir, id);
-  const isolated = platform.settings.uids !== undefined || uids.length > 0;
-  return instanceProcesses(table, id, { uids, isolated }).length > 0;
+  return instanceProcesses(table, id, { uids, isolated: runsIsolated(platform, uids) }).length > 0;
 }
 
 /**

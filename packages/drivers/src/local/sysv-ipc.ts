@@ -1,5 +1,5 @@
-import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { runQuietly } from "./kill-uid.ts";
 
 /** util-linux's ipcrm (the package that has setpriv, which isolation needs). */
 const IPCRM = "/usr/bin/ipcrm";
@@ -37,9 +37,7 @@ export async function removeIpcOfUid(uid: number): Promise<void> {
   for (const kind of KINDS) {
     const text = await readFile(kind.table, "utf8").catch(() => "");
     for (const id of idsOfUid(text, kind.id, uid)) {
-      await new Promise<void>((resolve) =>
-        execFile(IPCRM, [kind.flag, String(id)], () => resolve()),
-      );
+      await runQuietly(IPCRM, [kind.flag, String(id)], { env: {} });
     }
   }
 }

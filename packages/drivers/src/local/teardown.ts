@@ -10,7 +10,7 @@ import { addMarker, readRecord } from "./record-files.ts";
 import { removeTree } from "./remove-tree.ts";
 import { removeFilesOfUid } from "./shared-temp.ts";
 import { removeIpcOfUid } from "./sysv-ipc.ts";
-import { orphanedUids, releaseUid, stillHeld, uidsOf } from "./uids.ts";
+import { orphanedUids, releaseUid, runsIsolated, stillHeld, uidsOf } from "./uids.ts";
 
 /** How long processes that got SIGKILL may take to vanish before the teardown gives up. */
 const KILL_WAIT_MS = 5000;
@@ -103,6 +103,17 @@ async function stopFound(
 }
 
 /**
+ * Removes what a uid leaves behind that outlives its processes, so that it does not pass to
+ * the uid's next instance: its files in the shared temp folders (/tmp, /run/lock, …), its
+ * System V IPC objects and its keyrings. Once nothing runs as it, before it is released.
+ */
+async function scrubUid(uid: number): Promise<void> {
+  await removeFilesOfUid(uid);
+  await removeIpcOfUid(uid);
+  await clearKeyringsOf(uid);
+}
+
+/**
  * Finishes the teardown of a tombstoned instance: stops all of it, removes its own files (and,
  * isolated, its uid's in the shared temp folders) and its port (and uid) reservations, then records `gone.json` — after which observers say `destroyed`.
  * Idempotent, and safe to run in several processes at once.
@@ -135,7 +146,7 @@ export async function teardown(platform: LocalPlatform, id: string): Promise<voi
   await stopProcesses(platform, id, {
     recorded,
     heldUids: () => stillHeld(platform.uidsDir, id, uids),
-    isolated: platform.settings.uids !== undefined || uids.length > 0,
+    isolated: runsIsolated(platform, uids),
   });
   // Isolated, by GNU rm: another instance's app may write in it and swap a folder for a
   // symlink. Not isolated, every instance is the launcher's user: no such worry.
@@ -143,13 +154,7 @@ export async function teardown(platform: LocalPlatform, id: string): Promise<voi
   if (uids.length) await removeTree(workDir);
   else await rm(workDir, { recursive: true, force: true });
   if (state.launch) await release(platform.portsDir, state.launch.port, id);
-  // What it left in the shared temp folders (/tmp, /run/lock, …) must not pass to the uid's next instance.
-  // Nor its System V IPC objects, nor its uid's keyrings, which outlive its processes too.
-  for (const uid of await stillHeld(platform.uidsDir, id, uids)) {
-    await removeFilesOfUid(uid);
-    await removeIpcOfUid(uid);
-    await clearKeyringsOf(uid);
-  }
+  for (const uid of await stillHeld(platform.uidsDir, id, uids)) await scrubUid(uid);
   for (const uid of uids) await releaseUid(platform.uidsDir, uid, id);
   await addMarker(dir, "gone.json", { at: Date.now() });
 }
@@ -167,11 +172,7 @@ export async function reclaimOrphanedUids(platform: LocalPlatform): Promise<void
     const id = isInstanceId(holder) ? holder : "";
     await stopProcesses(platform, id, { heldUids: held, isolated: true });
     if (id) await removeTree(platform.workDirOf(id));
-    if ((await held()).length) {
-      await removeFilesOfUid(uid);
-      await removeIpcOfUid(uid);
-      await clearKeyringsOf(uid);
-    }
+    if ((await held()).length) await scrubUid(uid);
     await releaseUid(platform.uidsDir, uid, holder);
   }
 }

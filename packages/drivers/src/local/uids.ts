@@ -82,6 +82,17 @@ export async function uidReservations(dir: string): Promise<UidReservation[]> {
   return held.filter((r) => r.holder !== "");
 }
 
+/**
+ * Whether an instance holding `uids` runs as its own uid: the driver isolates, or it did when
+ * it reserved them (its environment marker is then not believed: see proc.ts).
+ */
+export function runsIsolated(
+  platform: { settings: { uids?: UidRange | undefined } },
+  uids: readonly number[],
+): boolean {
+  return platform.settings.uids !== undefined || uids.length > 0;
+}
+
 /** The uids reserved for instance `id`: one (more if an older launcher took its start over). */
 export async function uidsOf(dir: string, id: string): Promise<number[]> {
   return (await uidReservations(dir)).filter((r) => r.holder === id).map((r) => r.uid);
